@@ -1,0 +1,38 @@
+"""dumpscript: Django rows as an editable Python script, and back.
+
+``dump_script("polls")`` returns the text of a script that recreates the rows of the
+``polls`` app through the ORM; ``dump_module`` returns the same as a ``libcst.Module`` for
+tools that edit it further; ``load_script(path)`` runs a script in one transaction.
+"""
+
+from dumpscript._api import DumpOptions, check_output_name, dump_module, dump_script, write_script
+from dumpscript.errors import (
+    CycleError,
+    DumpscriptError,
+    OutputNameError,
+    ScriptError,
+    SelectionError,
+    UnsupportedValueError,
+)
+from dumpscript.loading import LoadResult, load_script
+from dumpscript.values import EncodeContext, Encoder, encode_python, register_encoder
+
+__all__ = [
+    "CycleError",
+    "DumpOptions",
+    "DumpscriptError",
+    "EncodeContext",
+    "Encoder",
+    "LoadResult",
+    "OutputNameError",
+    "ScriptError",
+    "SelectionError",
+    "UnsupportedValueError",
+    "check_output_name",
+    "dump_module",
+    "dump_script",
+    "encode_python",
+    "load_script",
+    "register_encoder",
+    "write_script",
+]

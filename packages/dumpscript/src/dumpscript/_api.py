@@ -1,0 +1,120 @@
+"""The public entry points: dump to a LibCST module, to text, or to a file."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+from django.apps import apps
+from django.db import DEFAULT_DB_ALIAS
+
+from dumpscript import _selection
+from dumpscript.cst import ScriptBuilder
+from dumpscript.errors import DumpscriptError, OutputNameError, SelectionError
+from dumpscript.graph import Graph
+from dumpscript.naming import assign_names
+from dumpscript.ordering import order
+
+
+@dataclass(frozen=True)
+class DumpOptions:
+    """What to dump and how; the keyword arguments of ``manage.py dumpscript``."""
+
+    using: str = DEFAULT_DB_ALIAS
+    """Database alias to read from."""
+    exclude: Sequence[str] = ()
+    """App labels or ``app.Model`` labels to leave out of the selection."""
+    keep_pks: bool = False
+    """Write auto-increment primary keys too (by default they are left to the database)."""
+    natural_foreign: bool = False
+    """Look up objects outside the selection by natural key instead of including them."""
+    use_base_manager: bool = False
+    """Read every row through the base manager, even rows a custom default manager hides."""
+    pks: Sequence[Any] | None = None
+    """Only these primary keys (with a single model label)."""
+
+
+def dump_module(*labels: str, options: DumpOptions | None = None) -> cst.Module:
+    """Build the script that recreates the rows of ``labels`` (``app`` or ``app.Model``)."""
+    options = options or DumpOptions()
+    selected = _selection.resolve(labels, options.exclude)
+    if options.pks is not None and (len(labels) != 1 or "." not in labels[0]):
+        raise SelectionError("Primary keys can only be given with a single app.Model label")
+    graph = Graph(
+        selected,
+        using=options.using,
+        keep_pks=options.keep_pks,
+        natural_foreign=options.natural_foreign,
+        use_base_manager=options.use_base_manager,
+        pks=list(options.pks) if options.pks is not None else None,
+    )
+    sections = order(graph.objects)
+    assign_names(sections)
+    return ScriptBuilder(sections, graph.m2m, using=options.using, fields=graph.fields).build()
+
+
+def dump_script(*labels: str, options: DumpOptions | None = None) -> str:
+    """The script text for ``labels``; see :func:`dump_module`."""
+    return dump_module(*labels, options=options).code
+
+
+def check_output_name(path: str | os.PathLike[str]) -> None:
+    """Refuse a ``.py`` file name that would shadow an installed app or an importable module."""
+    target = Path(path)
+    if target.suffix != ".py" or not target.stem.isidentifier():
+        return
+    stem = target.stem
+    for app_config in apps.get_app_configs():
+        if stem in {app_config.label, app_config.name.split(".")[0], app_config.name.rsplit(".", 1)[-1]}:
+            raise OutputNameError(
+                f"Refusing to write {target.name}: the module name {stem!r} would shadow the installed app "
+                f"{app_config.name!r} when the script is imported; choose another name, such as {stem}_data.py"
+            )
+    try:
+        spec = importlib.util.find_spec(stem)
+    except (ImportError, ValueError):
+        spec = None
+    origin = Path(spec.origin).resolve() if spec is not None and spec.origin not in (None, "built-in", "frozen") else None
+    if stem in sys.stdlib_module_names or (spec is not None and origin != target.resolve()):
+        raise OutputNameError(
+            f"Refusing to write {target.name}: the module name {stem!r} would shadow the importable module "
+            f"{stem!r}; choose another name, such as {stem}_data.py"
+        )
+
+
+def write_script(
+    path: str | os.PathLike[str], *labels: str, options: DumpOptions | None = None
+) -> str:
+    """Dump ``labels`` to ``path`` atomically: on any error no file is written or replaced."""
+    target = Path(path)
+    check_output_name(target)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise DumpscriptError(f"Cannot write {target}: directory {directory} does not exist")
+    text = dump_script(*labels, options=options)
+    write_atomic(target, text)
+    return text
+
+
+def write_atomic(target: Path, text: str) -> None:
+    directory = target.parent if str(target.parent) else Path(".")
+    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp_name, 0o644)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+
+

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DumpscriptConfig(AppConfig):
+    name = "dumpscript"
+    verbose_name = "dumpscript"

@@ -1,0 +1,6 @@
+"""Plan → LibCST: the script module, its imports and its formatting."""
+
+from dumpscript.cst._imports import ImportSet
+from dumpscript.cst._script import ScriptBuilder
+
+__all__ = ["ImportSet", "ScriptBuilder"]

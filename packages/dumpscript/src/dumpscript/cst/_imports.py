@@ -1,0 +1,132 @@
+"""Imports requested by name while a script is built, rendered as sorted import blocks."""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+
+import libcst as cst
+
+from dumpscript.values import _literals as lit
+
+
+def _is_stdlib(module: str) -> bool:
+    return module.split(".")[0] in sys.stdlib_module_names
+
+
+class ImportSet:
+    """Collects ``import module`` and ``from module import name [as alias]`` requests.
+
+    ``module()`` and ``name()`` return the local name to use in code. Two different objects
+    that want the same local name get an alias (``from shop.models import User as ShopUser``).
+    Imports of stdlib and Django go in the head of the script; imports of models (which need
+    Django to be set up) go after the standalone preamble, ``late=True``.
+    """
+
+    def __init__(self) -> None:
+        self._modules: set[str] = set()
+        self._names: dict[tuple[str, str], str] = {}
+        self._taken: dict[str, tuple[str, str]] = {}
+        self._late: set[str] = set()
+
+    def module(self, module: str) -> str:
+        self._modules.add(module)
+        self._taken.setdefault(module.split(".")[0], (module, ""))
+        return module
+
+    def name(self, module: str, name: str, *, late: bool = False, alias_prefix: str = "") -> str:
+        key = (module, name)
+        local = self._names.get(key)
+        if local is None:
+            local = name
+            if local in self._taken:
+                local = alias_prefix + name if alias_prefix else name
+                counter = 2
+                while local in self._taken:
+                    local = f"{alias_prefix}{name}{counter}"
+                    counter += 1
+            self._names[key] = local
+            self._taken[local] = key
+            if late:
+                self._late.add(module)
+        return local
+
+    def _block(self, late: bool) -> list[cst.SimpleStatementLine]:
+        from_imports: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for (module, name), local in self._names.items():
+            if (module in self._late) == late:
+                from_imports[module].append((name, local))
+        plain = sorted(self._modules) if not late else []
+        sections: dict[str, list[cst.SimpleStatementLine]] = {"stdlib": [], "third": [], "first": []}
+
+        def section(module: str) -> str:
+            if _is_stdlib(module):
+                return "stdlib"
+            return "third" if module.split(".")[0] == "django" else "first"
+
+        for module in plain:
+            node = cst.Import(names=[cst.ImportAlias(name=lit.attribute(module))])  # type: ignore[arg-type]
+            sections[section(module)].append(cst.SimpleStatementLine([node]))
+        for module in sorted(from_imports):
+            names = sorted(from_imports[module], key=lambda pair: (pair[0].lower(), pair[0], pair[1]))
+            aliases = [
+                cst.ImportAlias(
+                    name=cst.Name(name),
+                    asname=cst.AsName(cst.Name(local)) if local != name else None,
+                )
+                for name, local in names
+            ]
+            node = cst.ImportFrom(module=lit.attribute(module), names=aliases)  # type: ignore[arg-type]
+            comment = cst.Comment("# noqa: E402") if late else None
+            line = cst.SimpleStatementLine(
+                [node],
+                trailing_whitespace=cst.TrailingWhitespace(whitespace=cst.SimpleWhitespace("  "), comment=comment)
+                if comment
+                else cst.TrailingWhitespace(),
+            )
+            if _width(line) > 88:
+                line = cst.SimpleStatementLine([_wrap(node, comment)])
+            sections[section(module)].append(line)
+        lines: list[cst.SimpleStatementLine] = []
+        for key in ("stdlib", "third", "first"):
+            block = sections[key]
+            if block and lines and not late:
+                block[0] = block[0].with_changes(leading_lines=[cst.EmptyLine()])
+            lines += block
+        return lines
+
+    def head(self) -> list[cst.SimpleStatementLine]:
+        """Imports that work before Django is set up: stdlib and Django itself."""
+        return self._block(late=False)
+
+    def late(self) -> list[cst.SimpleStatementLine]:
+        """Imports of models, placed after the standalone preamble (``noqa: E402``)."""
+        return self._block(late=True)
+
+
+def _width(node: cst.CSTNode) -> int:
+    return max(len(text) for text in cst.Module(body=[]).code_for_node(node).splitlines())
+
+
+def _wrap(node: cst.ImportFrom, comment: cst.Comment | None) -> cst.ImportFrom:
+    """``from module import (`` one name per line ``)``; a noqa comment on the first line."""
+    names = list(node.names)  # type: ignore[arg-type]
+    newline = cst.ParenthesizedWhitespace(
+        first_line=cst.TrailingWhitespace(), indent=False, last_line=cst.SimpleWhitespace("    ")
+    )
+    items = [alias.with_changes(comma=cst.Comma(whitespace_after=newline)) for alias in names[:-1]]
+    items.append(
+        names[-1].with_changes(
+            comma=cst.Comma(
+                whitespace_after=cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(), indent=False)
+            )
+        )
+    )
+    first = cst.ParenthesizedWhitespace(
+        first_line=cst.TrailingWhitespace(
+            whitespace=cst.SimpleWhitespace("  ") if comment else cst.SimpleWhitespace(""), comment=comment
+        ),
+        indent=False,
+        last_line=cst.SimpleWhitespace("    "),
+    )
+    return node.with_changes(names=items, lpar=cst.LeftParen(whitespace_after=first), rpar=cst.RightParen())

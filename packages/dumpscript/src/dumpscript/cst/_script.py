@@ -1,0 +1,287 @@
+"""Ordered objects → a ``libcst.Module``: the script a person reads, edits and runs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import libcst as cst
+from django.db import models
+
+from dumpscript.cst import _format as fmt
+from dumpscript.cst._imports import ImportSet
+from dumpscript.graph import DumpObject, Lookup, M2MLinks, Target, generic_fks
+from dumpscript.ordering import Edge, Group, Section
+from dumpscript.values import EncodeContext, encode_field_value, encode_python
+from dumpscript.values import _literals as lit
+
+PREAMBLE = '''
+if __name__ == "__main__":  # run on its own: set Django up before importing the models
+    parser = argparse.ArgumentParser(description="Create this script's objects in a database.")
+    parser.add_argument("--settings", help="settings module (default: $DJANGO_SETTINGS_MODULE)")
+    parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database alias")
+    ARGS = parser.parse_args()
+    if ARGS.settings:
+        os.environ["DJANGO_SETTINGS_MODULE"] = ARGS.settings
+    sys.path[0] = os.getcwd()  # import the project, not modules that sit beside this script
+    django.setup()
+'''
+
+MAIN = '''
+if __name__ == "__main__":
+    with transaction.atomic(using=ARGS.database):
+        run(using=ARGS.database)
+'''
+
+RUN_DOC = '"""Create the objects in the database ``using``; call it inside a transaction."""'
+
+
+def _parse_statements(source: str) -> list[cst.BaseStatement]:
+    return list(cst.parse_module(source.lstrip("\n")).body)
+
+
+class ScriptBuilder:
+    """Builds the script for a dump: docstring, imports, standalone preamble, ``run()``."""
+
+    def __init__(
+        self,
+        sections: list[Section],
+        m2m: list[M2MLinks],
+        *,
+        using: str,
+        fields: Callable[[type[models.Model]], list[models.Field]],
+    ) -> None:
+        self.fields = fields
+        self.sections = sections
+        self.m2m = m2m
+        self.using = using
+        self.imports = ImportSet()
+        self._class_names: dict[type[models.Model], str] = {}
+        self._gfks: dict[type[models.Model], dict[str, Any]] = {}
+
+    # -- names ------------------------------------------------------------------------------
+
+    def _register_models(self) -> None:
+        used: set[type[models.Model]] = set()
+        for section in self.sections:
+            for group in section.groups:
+                used.add(group.model)
+                for obj in group.objects:
+                    used.update(t.model for t in obj.targets.values() if isinstance(t, Lookup))
+        for links in self.m2m:
+            used.update(t.model for t in links.targets if isinstance(t, Lookup))
+        for model in sorted(used, key=lambda m: m._meta.label):
+            module = model.__module__
+            app_models = getattr(model._meta.app_config, "models_module", None)
+            if app_models is not None and getattr(app_models, model.__name__, None) is model:
+                module = app_models.__name__
+            prefix = "".join(part.capitalize() for part in model._meta.app_label.split("_"))
+            self._class_names[model] = self.imports.name(module, model.__name__, late=True, alias_prefix=prefix)
+
+    def cls(self, model: type[models.Model]) -> cst.Name:
+        return lit.name(self._class_names[model])
+
+    def manager(self, model: type[models.Model], method: str, arg: cst.BaseExpression) -> cst.BaseExpression:
+        """``Model.objects.using(using)`` (or ``.db_manager(using)``)."""
+        name = model._default_manager.name
+        return lit.call(cst.Attribute(cst.Attribute(self.cls(model), cst.Name(name)), cst.Name(method)), [arg])
+
+    def _using(self) -> cst.Name:
+        return lit.name("using")
+
+    # -- values -----------------------------------------------------------------------------
+
+    def target(self, target: Target) -> cst.BaseExpression:
+        if isinstance(target, DumpObject):
+            return lit.name(target.var)
+        context = EncodeContext(self.imports, where=f"natural key of {target.model._meta.label}")
+        manager = self.manager(target.model, "db_manager", self._using())
+        call = cst.Attribute(manager, cst.Name("get_by_natural_key"))
+        return lit.call(call, [encode_python(value, context) for value in target.key])
+
+    def kwargs(self, obj: DumpObject, deferred: set[str]) -> tuple[list[tuple[str, cst.BaseExpression]], list[tuple[str, cst.BaseExpression]]]:
+        """Constructor keyword arguments, and the auto_now values that need an update."""
+        gfk_parts = {}
+        for gfk in generic_fks(obj.model):
+            if gfk.name in obj.targets:
+                gfk_parts[gfk.ct_field.attname] = gfk.name
+                gfk_parts[gfk.fk_field.attname] = None
+        result: list[tuple[str, cst.BaseExpression]] = []
+        auto_now: list[tuple[str, cst.BaseExpression]] = []
+        for f in self.fields(obj.model):
+            if f.attname in gfk_parts:
+                gfk_name = gfk_parts[f.attname]
+                if gfk_name is not None and gfk_name not in deferred:
+                    result.append((gfk_name, self.target(obj.targets[gfk_name])))
+                continue
+            value = obj.values[f.attname]
+            if f.is_relation and value is not None:
+                if f.name in deferred:
+                    continue
+                target = obj.targets.get(f.name)
+                if target is not None:
+                    result.append((f.name, self.target(target)))
+                    continue
+                context = EncodeContext(self.imports, where=f"{obj.label}.{f.name}")
+                result.append((f.attname, encode_python(value, context)))  # points at a missing row
+                continue
+            context = EncodeContext(self.imports, where=f"{obj.label}.{f.name}")
+            expression = encode_field_value(value, f, context)
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                auto_now.append((f.name, expression))
+            else:
+                result.append((f.name, expression))
+        return result, auto_now
+
+    # -- statements -------------------------------------------------------------------------
+
+    def group_statements(self, group: Group, deferred: set[tuple[int, str]], first: bool) -> list[cst.BaseStatement]:
+        model = group.model
+        statements: list[cst.BaseStatement] = []
+        multi_table = bool(model._meta.parents)
+        updates = []
+        for position, obj in enumerate(group.objects):
+            skipped = {name for (oid, name) in deferred if oid == id(obj)}
+            kwargs, auto_now = self.kwargs(obj, skipped)
+            assign = cst.Assign([cst.AssignTarget(lit.name(obj.var))], lit.call(self.cls(model), [], kwargs))
+            comments = [model._meta.label] if position == 0 else None
+            statements.append(fmt.statement(assign, comment_lines=comments, blank_before=position == 0 and not first))
+            if multi_table:  # bulk_create cannot save multi-table inheritance
+                save = lit.call(lit.attribute(f"{obj.var}.save"), [], [("using", self._using())])
+                statements.append(fmt.statement(cst.Expr(save)))
+            if auto_now:
+                updates.append((obj, auto_now))
+        if not multi_table:
+            method = cst.Attribute(self.manager(model, "using", self._using()), cst.Name("bulk_create"))
+            prefix = fmt.width(method) + len(fmt.INDENT) + 1
+            objs = fmt.fill_list([lit.name(o.var) for o in group.objects], depth=1, used=prefix)
+            statements.append(fmt.statement(cst.Expr(lit.call(method, [objs]))))
+        for obj, values in updates:
+            # auto_now and auto_now_add fields are overwritten on save(); set the dumped values after.
+            query = lit.call(
+                cst.Attribute(self.manager(model, "using", self._using()), cst.Name("filter")),
+                [],
+                [("pk", lit.attribute(f"{obj.var}.pk"))],
+            )
+            update = lit.call(cst.Attribute(query, cst.Name("update")), [], values)
+            comment = ["auto_now fields are set on save(); restore the dumped values"] if obj is updates[0][0] else None
+            statements.append(fmt.statement(cst.Expr(update), comment_lines=comment))
+        return statements
+
+    def deferred_statements(self, edges: list[Edge]) -> list[cst.BaseStatement]:
+        statements: list[cst.BaseStatement] = []
+        by_model: dict[type[models.Model], tuple[list[DumpObject], list[str]]] = {}
+        for position, edge in enumerate(edges):
+            assign = cst.Assign(
+                [cst.AssignTarget(lit.attribute(f"{edge.source.var}.{edge.name}"))], self.target(edge.target)
+            )
+            comment = ["Links that close a cycle, set once both objects exist"] if position == 0 else None
+            statements.append(fmt.statement(assign, comment_lines=comment, blank_before=position == 0))
+            objs, names = by_model.setdefault(edge.source.model, ([], []))
+            if edge.source not in objs:
+                objs.append(edge.source)
+            gfk = {g.name: g for g in generic_fks(edge.source.model)}.get(edge.name)
+            for name in [gfk.ct_field.name, gfk.fk_field.name] if gfk else [edge.name]:
+                if name not in names:
+                    names.append(name)
+        for model, (objs, names) in by_model.items():
+            method = cst.Attribute(self.manager(model, "using", self._using()), cst.Name("bulk_update"))
+            call = lit.call(method, [
+                fmt.fill_list([lit.name(o.var) for o in objs], depth=1, used=fmt.width(method) + 5),
+                cst.List([cst.Element(lit.string(n)) for n in names]),
+            ])
+            statements.append(fmt.statement(cst.Expr(call)))
+        return statements
+
+    def m2m_statements(self) -> list[cst.BaseStatement]:
+        order = {}
+        for section in self.sections:
+            for group in section.groups:
+                for obj in group.objects:
+                    order[id(obj)] = len(order)
+
+        def rank(target: Target) -> tuple[int, Any]:
+            if isinstance(target, DumpObject):
+                return (0, order[id(target)])
+            return (1, tuple(str(part) for part in target.key))
+
+        statements: list[cst.BaseStatement] = []
+        done_pairs: set[tuple[int, int, str]] = set()
+        for links in sorted(self.m2m, key=lambda item: (order[id(item.source)], item.field.name)):
+            targets = sorted(links.targets, key=rank)
+            if links.field.remote_field.symmetrical and links.field.related_model == links.field.model:
+                kept = []
+                for target in targets:
+                    pair = tuple(sorted((id(links.source), id(target))))
+                    if (pair[0], pair[1], links.field.name) not in done_pairs:
+                        done_pairs.add((pair[0], pair[1], links.field.name))
+                        kept.append(target)
+                targets = kept
+            if not targets:
+                continue
+            method = lit.attribute(f"{links.source.var}.{links.field.name}.add")
+            call = lit.call(method, [self.target(t) for t in targets])
+            comment = ["Many-to-many links"] if not statements else None
+            line = cst.Expr(call)
+            if fmt.width(cst.SimpleStatementLine([line])) + len(fmt.INDENT) > fmt.MAX_WIDTH:
+                line = cst.Expr(fmt.explode_call(call))
+            statements.append(fmt.statement(line, comment_lines=comment, blank_before=not statements))
+        return statements
+
+    # -- module -----------------------------------------------------------------------------
+
+    def docstring(self) -> cst.SimpleStatementLine:
+        counts = Counter(o.model._meta.label for s in self.sections for g in s.groups for o in g.objects)
+        total = sum(counts.values())
+        lines = [
+            f"Recreate {total} object{'s' if total != 1 else ''} dumped by dumpscript from the "
+            f'database "{self.using}".',
+            "",
+        ]
+        lines += [f"    {label}: {count}" for label, count in sorted(counts.items())]
+        lines += [
+            "",
+            "Load it with ``python manage.py loadscript THIS_FILE``, or run it on its own from the",
+            "project folder: ``python THIS_FILE --settings mysite.settings``.",
+        ]
+        text = "\n".join(line.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') for line in lines)
+        return cst.SimpleStatementLine([cst.Expr(cst.SimpleString(f'"""{text}\n"""'))])
+
+    def build(self) -> cst.Module:
+        self._register_models()
+        for module in ("argparse", "os", "sys", "django"):
+            self.imports.module(module)
+        self.imports.name("django.db", "DEFAULT_DB_ALIAS")
+        self.imports.name("django.db", "transaction")
+        deferred_keys = {(id(e.source), e.name) for s in self.sections for e in s.deferred}
+        body: list[cst.BaseStatement] = [cst.SimpleStatementLine([cst.Expr(cst.SimpleString(RUN_DOC))])]
+        first = True
+        for section in self.sections:
+            for group in section.groups:
+                body += self.group_statements(group, deferred_keys, first)
+                first = False
+            body += self.deferred_statements(section.deferred)
+        body += self.m2m_statements()
+        if len(body) == 1:
+            body.append(cst.SimpleStatementLine([cst.Pass()], leading_lines=[
+                cst.EmptyLine(comment=cst.Comment("# The selection holds no rows."))]))
+        run = cst.FunctionDef(
+            name=cst.Name("run"),
+            params=cst.Parameters([cst.Param(cst.Name("using"), default=lit.name("DEFAULT_DB_ALIAS"),
+                                             equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))]),
+            body=cst.IndentedBlock(body),
+            leading_lines=[cst.EmptyLine(), cst.EmptyLine()],
+        )
+        docstring = self.docstring()
+        head = self.imports.head()
+        head[0] = head[0].with_changes(leading_lines=[cst.EmptyLine()])
+        preamble = _parse_statements(PREAMBLE)
+        preamble[0] = preamble[0].with_changes(leading_lines=[cst.EmptyLine()])
+        late = self.imports.late()
+        if late:
+            late[0] = late[0].with_changes(leading_lines=[cst.EmptyLine()])
+        main = _parse_statements(MAIN)
+        main[0] = main[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+        return cst.Module(body=[docstring, *head, *preamble, *late, run, *main])
+

@@ -1,0 +1,41 @@
+"""Errors raised by dumpscript.
+
+Every error derives from :class:`DumpscriptError` and its message is one line that names the
+problem and the object (``app.Model``, ``app.Model.field`` or ``app.Model(pk=…)``), so that a
+management command can print it as is.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CycleError",
+    "DumpscriptError",
+    "OutputNameError",
+    "ScriptError",
+    "SelectionError",
+    "UnsupportedValueError",
+]
+
+
+class DumpscriptError(Exception):
+    """Root of every error dumpscript raises on bad input."""
+
+
+class SelectionError(DumpscriptError):
+    """An app or model label that does not name something that can be dumped."""
+
+
+class UnsupportedValueError(DumpscriptError):
+    """A field value that no registered encoder can write as Python code."""
+
+
+class CycleError(DumpscriptError):
+    """Objects that reference each other only through NOT NULL fields."""
+
+
+class OutputNameError(DumpscriptError):
+    """An output file whose module name would shadow an installed app or module."""
+
+
+class ScriptError(DumpscriptError):
+    """A script that cannot be read or that failed while loading."""

@@ -1,0 +1,389 @@
+"""Database rows → the objects to dump and what each one points at.
+
+Reads the selected models with one ``values_list()`` query per model (and per chunk of
+primary keys for objects found by following references), never one query per row. Objects
+that the selection points at outside itself are added until the set is closed, so the
+script is self-contained; content types and permissions (rows that migrations create) and,
+with ``natural_foreign``, any model with natural keys are looked up instead.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from dumpscript._selection import lookup_models
+
+CHUNK = 500
+
+
+@dataclass(eq=False)
+class DumpObject:
+    """One row to create: the most derived selected model that covers it."""
+
+    model: type[models.Model]
+    pk: Any
+    values: dict[str, Any]
+    """Field attname → value read from the database, for every field the script writes."""
+    outside: bool = False
+    """Included only because a selected object points at it."""
+    targets: dict[str, Target] = field(default_factory=dict)
+    """Field name (FK, one-to-one or generic FK) → the object or lookup it points at."""
+    var: str = ""
+    """The script variable, set when the objects are ordered."""
+
+    @property
+    def label(self) -> str:
+        return f"{self.model._meta.label}(pk={self.pk!r})"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A row found by natural key when the script runs: ``Model.objects.get_by_natural_key(...)``."""
+
+    model: type[models.Model]
+    key: tuple[Any, ...]
+
+
+Target = DumpObject | Lookup
+
+
+@dataclass
+class M2MLinks:
+    source: DumpObject
+    field: models.ManyToManyField
+    targets: list[Target]
+
+
+@dataclass(frozen=True)
+class GenericFK:
+    name: str
+    ct_field: models.ForeignKey
+    fk_field: models.Field
+    nullable: bool
+
+
+def root_model(model: type[models.Model]) -> type[models.Model]:
+    """The top concrete model of a multi-table inheritance chain (the model itself if none)."""
+    for parent in model._meta.get_parent_list():
+        if not parent._meta.parents:
+            return parent
+    return model
+
+
+def _is_auto_pk(f: models.Field) -> bool:
+    return f.primary_key and isinstance(f, models.AutoField | models.BigAutoField | models.SmallAutoField)
+
+
+def written_fields(model: type[models.Model], keep_pks: bool) -> list[models.Field]:
+    """The concrete fields the script sets on ``model``: not parent links, not generated fields,
+    not an auto primary key (unless ``keep_pks``)."""
+    result = []
+    for f in model._meta.concrete_fields:
+        if f.remote_field is not None and getattr(f.remote_field, "parent_link", False):
+            continue
+        if getattr(f, "generated", False):
+            continue
+        if _is_auto_pk(f) and not keep_pks:
+            continue
+        result.append(f)
+    return result
+
+
+def generic_fks(model: type[models.Model]) -> list[GenericFK]:
+    try:
+        from django.contrib.contenttypes.fields import GenericForeignKey
+    except ImportError:  # pragma: no cover - contenttypes is not importable
+        return []
+    found: dict[str, GenericFK] = {}
+    for klass in [model, *model._meta.get_parent_list()]:
+        for private in klass._meta.private_fields:
+            if isinstance(private, GenericForeignKey) and private.name not in found:
+                ct_field = model._meta.get_field(private.ct_field)
+                fk_field = model._meta.get_field(private.fk_field)
+                assert isinstance(ct_field, models.ForeignKey) and isinstance(fk_field, models.Field)
+                nullable = ct_field.null and fk_field.null
+                found[private.name] = GenericFK(private.name, ct_field, fk_field, nullable)
+    return list(found.values())
+
+
+def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == CHUNK:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _sort_key(value: Any) -> tuple[str, Any]:
+    return (type(value).__name__, value)
+
+
+class Graph:
+    """The closed set of objects to dump, their references and their many-to-many links."""
+
+    def __init__(
+        self,
+        models_: list[type[models.Model]],
+        *,
+        using: str,
+        keep_pks: bool = False,
+        natural_foreign: bool = False,
+        use_base_manager: bool = False,
+        pks: list[Any] | None = None,
+    ) -> None:
+        self.using = using
+        self.keep_pks = keep_pks
+        self.natural_foreign = natural_foreign
+        self.selected = models_
+        self.lookup_models = lookup_models()
+        self.by_key: dict[tuple[str, Any], DumpObject] = {}
+        self.dangling: set[tuple[str, Any]] = set()
+        self._natural: dict[tuple[str, Any], Lookup] = {}
+        self._fields: dict[type[models.Model], list[models.Field]] = {}
+        self.m2m: list[M2MLinks] = []
+        self._pending: dict[type[models.Model], set[Any]] = defaultdict(set)
+        self._lookup_pending: dict[type[models.Model], set[Any]] = defaultdict(set)
+        self._by_value: dict[tuple[type[models.Model], str], set[Any]] = defaultdict(set)
+        self._collect(use_base_manager, pks)
+
+    # -- reading rows ---------------------------------------------------------------------
+
+    def fields(self, model: type[models.Model]) -> list[models.Field]:
+        if model not in self._fields:
+            self._fields[model] = written_fields(model, self.keep_pks)
+        return self._fields[model]
+
+    def _key(self, model: type[models.Model], pk: Any) -> tuple[str, Any]:
+        return (root_model(model)._meta.label, pk)
+
+    def _add_rows(self, model: type[models.Model], queryset: models.QuerySet[Any], outside: bool) -> set[Any]:
+        fields = self.fields(model)
+        names = [f.attname for f in fields]
+        seen = set()
+        for row in queryset.values_list("pk", *names).iterator(chunk_size=2000):
+            pk = row[0]
+            seen.add(pk)
+            key = self._key(model, pk)
+            if key in self.by_key:
+                continue  # covered by a more derived model
+            self.by_key[key] = DumpObject(model, pk, dict(zip(names, row[1:], strict=True)), outside)
+        return seen
+
+    def _collect(self, use_base_manager: bool, pks: list[Any] | None) -> None:
+        # Most derived models first: a child object covers its parent rows.
+        ordered = sorted(self.selected, key=lambda m: (-len(m._meta.get_parent_list()), m._meta.label))
+        for model in ordered:
+            manager = model._base_manager if use_base_manager else model._default_manager
+            queryset = manager.using(self.using).order_by("pk")
+            if pks is not None:
+                queryset = queryset.filter(pk__in=pks)
+            self._add_rows(model, queryset, outside=False)
+        self._collect_m2m()
+        self._close()
+
+    def _collect_m2m(self) -> None:
+        selected_models = set(self.selected)
+        declared: dict[models.ManyToManyField, None] = {}
+        for model in sorted(selected_models, key=lambda m: m._meta.label):
+            for m2m in model._meta.many_to_many:
+                assert isinstance(m2m, models.ManyToManyField)
+                through = m2m.remote_field.through
+                if through._meta.auto_created:  # explicit through models are dumped as objects
+                    declared.setdefault(m2m)
+        for m2m in declared:
+            through = m2m.remote_field.through
+            source_attname = through._meta.get_field(m2m.m2m_field_name()).attname
+            target_attname = through._meta.get_field(m2m.m2m_reverse_field_name()).attname
+            target_model = m2m.related_model
+            rows = (
+                through._base_manager.using(self.using)
+                .order_by(source_attname, target_attname)
+                .values_list(source_attname, target_attname)
+            )
+            grouped: dict[DumpObject, list[Any]] = defaultdict(list)
+            for source_pk, target_pk in rows.iterator(chunk_size=5000):
+                source = self.by_key.get(self._key(m2m.model, source_pk))
+                if source is None or source.outside or not issubclass(source.model, m2m.model):
+                    continue
+                grouped[source].append(target_pk)
+            for source, target_pks in grouped.items():
+                links = M2MLinks(source, m2m, [])
+                links.targets = target_pks  # resolved in _close()
+                self.m2m.append(links)
+            wanted = (pk for pks in grouped.values() for pk in pks)
+            if self._is_lookup(target_model):
+                self._lookup_pending[target_model._meta.concrete_model].update(wanted)
+            else:
+                self._want(target_model, wanted)
+
+    # -- following references ---------------------------------------------------------------
+
+    def _want(self, model: type[models.Model], pks: Iterable[Any]) -> None:
+        concrete = model._meta.concrete_model
+        assert concrete is not None
+        for pk in pks:
+            key = self._key(concrete, pk)
+            if key not in self.by_key and key not in self.dangling and key not in self._natural:
+                self._pending[concrete].add(pk)
+
+    def _is_lookup(self, model: type[models.Model]) -> bool:
+        concrete = model._meta.concrete_model
+        if concrete in self.lookup_models:
+            return True
+        if not self.natural_foreign or concrete in self.selected:
+            return False
+        return hasattr(concrete, "natural_key") and hasattr(concrete._default_manager, "get_by_natural_key")
+
+    def _close(self) -> None:
+        """Add referenced objects until nothing points outside the set; resolve references."""
+        scanned: set[int] = set()
+        while True:
+            for obj in list(self.by_key.values()):
+                if id(obj) not in scanned:
+                    scanned.add(id(obj))
+                    self._scan(obj)
+            if not self._pending and not self._by_value:
+                break
+            self._fetch_pending()
+        self._fetch_lookups()
+        for obj in self.by_key.values():
+            self._resolve(obj)
+        for links in self.m2m:
+            model = links.field.related_model
+            links.targets = [t for t in (self._target(model, pk) for pk in links.targets) if t is not None]
+
+    def _scan(self, obj: DumpObject) -> None:
+        for f in self.fields(obj.model):
+            if not f.is_relation or f.remote_field is None:
+                continue
+            value = obj.values[f.attname]
+            if value is None:
+                continue
+            target_model = f.related_model
+            assert isinstance(target_model, type)
+            target_field = f.target_field  # type: ignore[attr-defined]
+            if self._is_lookup(target_model):
+                self._lookup_pending[target_model._meta.concrete_model].add(
+                    value if target_field.primary_key else ("value", target_field.attname, value)
+                )
+            elif target_field.primary_key:
+                self._want(target_model, [value])
+            else:
+                self._by_value[(target_model, target_field.attname)].add(value)
+        for gfk in generic_fks(obj.model):
+            target = self._generic_model(obj, gfk)
+            if target is None:
+                continue
+            model, pk = target
+            if self._is_lookup(model):
+                self._lookup_pending[model._meta.concrete_model].add(pk)
+            else:
+                self._want(model, [pk])
+
+    def _generic_model(self, obj: DumpObject, gfk: GenericFK) -> tuple[type[models.Model], Any] | None:
+        from django.contrib.contenttypes.models import ContentType
+
+        ct_id = obj.values[gfk.ct_field.attname]
+        object_id = obj.values[gfk.fk_field.attname]
+        if ct_id is None or object_id is None:
+            return None
+        try:
+            model = ContentType.objects.db_manager(self.using).get_for_id(ct_id).model_class()
+        except ContentType.DoesNotExist:
+            return None
+        if model is None:
+            return None
+        try:
+            pk = model._meta.pk.to_python(object_id)  # type: ignore[union-attr]
+        except ValidationError:
+            return None
+        return model, pk
+
+    def _fetch_pending(self) -> None:
+        by_value, self._by_value = self._by_value, defaultdict(set)
+        for (model, attname), values in sorted(by_value.items(), key=lambda item: item[0][0]._meta.label):
+            for chunk in _chunks(sorted(values, key=_sort_key)):
+                rows = model._base_manager.using(self.using).filter(**{f"{attname}__in": chunk}).values_list("pk")
+                self._want(model, (pk for (pk,) in rows))
+        pending, self._pending = self._pending, defaultdict(set)
+        for model, pks in sorted(pending.items(), key=lambda item: item[0]._meta.label):
+            for chunk in _chunks(sorted(pks, key=_sort_key)):
+                queryset = model._base_manager.using(self.using).filter(pk__in=chunk).order_by("pk")
+                found = self._add_rows(model, queryset, outside=True)
+                for pk in chunk:
+                    if pk not in found:
+                        self.dangling.add(self._key(model, pk))
+
+    def _fetch_lookups(self) -> None:
+        for model, wanted in sorted(self._lookup_pending.items(), key=lambda item: item[0]._meta.label):
+            pks = {value for value in wanted if not isinstance(value, tuple)}
+            by_value: dict[str, set[Any]] = defaultdict(set)
+            for value in wanted:
+                if isinstance(value, tuple):
+                    by_value[value[1]].add(value[2])
+            manager = model._base_manager.using(self.using)
+            for chunk in _chunks(sorted(pks, key=_sort_key)):
+                for instance in manager.filter(pk__in=chunk).select_related():
+                    self._natural[self._key(model, instance.pk)] = Lookup(model, tuple(instance.natural_key()))
+            for attname, values in by_value.items():
+                for chunk in _chunks(sorted(values, key=_sort_key)):
+                    for instance in manager.filter(**{f"{attname}__in": chunk}).select_related():
+                        lookup = Lookup(model, tuple(instance.natural_key()))
+                        self._natural[self._key(model, ("value", attname, getattr(instance, attname)))] = lookup
+
+    def _target(self, model: type[models.Model], value: Any, attname: str | None = None) -> Target | None:
+        key = self._key(model, value if attname is None else ("value", attname, value))
+        if key in self._natural:
+            return self._natural[key]
+        if attname is not None:
+            for obj in self._objects_by_value(model, attname).get(value, []):
+                return obj
+            return None
+        return self.by_key.get(key)
+
+    def _objects_by_value(self, model: type[models.Model], attname: str) -> dict[Any, list[DumpObject]]:
+        cache = self.__dict__.setdefault("_value_index", {})
+        index_key = (model, attname)
+        if index_key not in cache:
+            root = root_model(model)._meta.label
+            index: dict[Any, list[DumpObject]] = defaultdict(list)
+            rows = model._base_manager.using(self.using).values_list(attname, "pk")
+            for value, pk in rows.iterator(chunk_size=5000):
+                obj = self.by_key.get((root, pk))
+                if obj is not None:
+                    index[value].append(obj)
+            cache[index_key] = index
+        return cache[index_key]  # type: ignore[no-any-return]
+
+    def _resolve(self, obj: DumpObject) -> None:
+        for f in self.fields(obj.model):
+            if not f.is_relation or f.remote_field is None:
+                continue
+            value = obj.values[f.attname]
+            if value is None:
+                continue
+            target_model = f.related_model
+            assert isinstance(target_model, type)
+            target_field = f.target_field  # type: ignore[attr-defined]
+            target = self._target(target_model, value, None if target_field.primary_key else target_field.attname)
+            if target is not None:
+                obj.targets[f.name] = target
+        for gfk in generic_fks(obj.model):
+            found = self._generic_model(obj, gfk)
+            if found is not None:
+                target = self._target(*found)
+                if target is not None:
+                    obj.targets[gfk.name] = target
+
+    @property
+    def objects(self) -> list[DumpObject]:
+        return list(self.by_key.values())

@@ -1,0 +1,159 @@
+"""Run a script (generated or hand-edited) against a database in one transaction."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import traceback
+import types
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
+
+from dumpscript.errors import ScriptError
+
+
+@dataclass
+class LoadResult:
+    """What a load did, per model label (``polls.Poll``; auto-created M2M tables too)."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(self.created.values())
+
+
+def _read(path: Path) -> types.CodeType:
+    try:
+        source = path.read_bytes()
+    except OSError as error:
+        raise ScriptError(f"Cannot read script {path}: {error.strerror or error}") from None
+    try:
+        return compile(source, str(path), "exec", dont_inherit=True)
+    except SyntaxError as error:
+        raise ScriptError(f"Cannot read script {path}: {error.msg} at line {error.lineno}") from None
+    except ValueError as error:  # null bytes
+        raise ScriptError(f"Cannot read script {path}: {error}") from None
+
+
+def _tables(using: str) -> list[type[models.Model]]:
+    connection = connections[using]
+    existing = set(connection.introspection.table_names())
+    return [
+        model
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.managed
+        and not model._meta.proxy
+        and model._meta.db_table in existing
+        and router.allow_migrate_model(using, model)
+    ]
+
+
+def _counts(using: str, tables: list[type[models.Model]]) -> Counter[type[models.Model]]:
+    return Counter({model: model._base_manager.using(using).count() for model in tables})
+
+
+def _own_counts(delta: dict[type[models.Model], int]) -> dict[str, int]:
+    """Per-model counts, rows of multi-table children not counted again for their parents."""
+    result = {}
+    for model, count in delta.items():
+        children = [m for m in delta if model in m._meta.parents]
+        own = count - sum(delta[child] for child in children)
+        if own:
+            result[model._meta.label] = own
+    return dict(sorted(result.items()))
+
+
+def created_models(source: bytes, filename: str) -> list[type[models.Model]]:
+    """Models the script constructs by name (``Poll(...)``): what ``--replace`` clears.
+
+    Names are resolved by running only the script's top-level imports.
+    """
+    tree = ast.parse(source)
+    called = {
+        node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    }
+    imports = ast.Module(
+        body=[node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)], type_ignores=[]
+    )
+    namespace: dict[str, Any] = {"__name__": "dumpscript_imports"}
+    exec(compile(imports, filename, "exec", dont_inherit=True), namespace)
+    found = []
+    for name in sorted(called):
+        value = namespace.get(name)
+        if isinstance(value, type) and issubclass(value, models.Model) and not value._meta.abstract:
+            concrete = value._meta.concrete_model
+            if concrete is not None and concrete not in found:
+                found.append(concrete)
+    return found
+
+
+def _failure(path: Path, error: BaseException) -> ScriptError:
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if Path(frame.filename) == path]
+    message = " ".join(str(error).split()) or type(error).__name__
+    if not frames:
+        return ScriptError(f"{path}: {type(error).__name__}: {message}; nothing was loaded")
+    frame = frames[-1]
+    code = (frame.line or "").strip()
+    if len(code) > 80:
+        code = code[:77] + "..."
+    return ScriptError(
+        f"{path}, line {frame.lineno}: {type(error).__name__}: {message} (in `{code}`); nothing was loaded"
+    )
+
+
+def load_script(
+    path: str | os.PathLike[str],
+    *,
+    using: str = DEFAULT_DB_ALIAS,
+    dry_run: bool = False,
+    replace: bool = False,
+) -> LoadResult:
+    """Run the script at ``path`` into database ``using``, all in one transaction.
+
+    The script's module code runs, then its ``run(using=...)`` function if it has one. With
+    ``replace`` the rows of the models the script constructs are deleted first (cascading as
+    Django does), in the same transaction. With ``dry_run`` everything is rolled back and the
+    result says what would have been created. On any error nothing is written and a
+    :class:`ScriptError` names the script line.
+    """
+    script = Path(path).resolve()
+    code = _read(script)
+    module = types.ModuleType(f"dumpscript_loaded_{abs(hash(str(script)))}")
+    module.__file__ = str(script)
+    namespace = module.__dict__
+    result = LoadResult(dry_run=dry_run)
+    tables = _tables(using)
+    try:
+        with transaction.atomic(using=using):
+            if replace:
+                for model in created_models(script.read_bytes(), str(script)):
+                    _, per_label = model._base_manager.using(using).all().delete()
+                    for label, count in per_label.items():
+                        if count:
+                            result.deleted[label] = result.deleted.get(label, 0) + count
+            before = _counts(using, tables)
+            exec(code, namespace)
+            run = namespace.get("run")
+            if callable(run):
+                if "using" in inspect.signature(run).parameters:
+                    run(using=using)
+                else:
+                    run()
+            after = _counts(using, tables)
+            result.created = _own_counts({m: after[m] - before[m] for m in tables if after[m] != before[m]})
+            if dry_run:
+                transaction.set_rollback(True, using=using)
+    except ScriptError:
+        raise
+    except Exception as error:
+        raise _failure(script, error) from error
+    return result

@@ -1,0 +1,59 @@
+"""``manage.py dumpscript``: thin; parses arguments and calls :func:`dumpscript.dump_script`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS
+
+from dumpscript import DumpOptions, DumpscriptError, check_output_name, dump_script, write_script
+
+
+class Command(BaseCommand):
+    help = (
+        "Write a Python script that recreates the rows of the given apps or app.Model labels "
+        "through the Django ORM (all apps when none is given)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("labels", nargs="*", metavar="app_label[.ModelName]")
+        parser.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
+        parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database to read from")
+        parser.add_argument(
+            "-e", "--exclude", action="append", default=[], metavar="app_label[.ModelName]",
+            help="leave out an app or model (repeat for more)",
+        )
+        parser.add_argument("--keep-pks", action="store_true", help="write auto-increment primary keys too")
+        parser.add_argument(
+            "--natural-foreign", action="store_true",
+            help="look up objects outside the selection by natural key instead of including them",
+        )
+        parser.add_argument(
+            "-a", "--all", action="store_true", dest="use_base_manager",
+            help="read rows through the base manager, including rows the default manager hides",
+        )
+        parser.add_argument("--pks", help="only these primary keys, comma separated (one app.Model label)")
+
+    def handle(self, *labels: str, **options: Any) -> None:
+        pks = [pk.strip() for pk in options["pks"].split(",")] if options["pks"] else None
+        dump_options = DumpOptions(
+            using=options["database"],
+            exclude=options["exclude"],
+            keep_pks=options["keep_pks"],
+            natural_foreign=options["natural_foreign"],
+            use_base_manager=options["use_base_manager"],
+            pks=pks,
+        )
+        output = options["output"]
+        try:
+            if output:
+                check_output_name(output)
+                text = write_script(output, *labels, options=dump_options)
+                if options["verbosity"] >= 1:
+                    count = text.count("\n")
+                    self.stderr.write(f"Wrote {output} ({count} lines)")
+            else:
+                self.stdout.write(dump_script(*labels, options=dump_options), ending="")
+        except DumpscriptError as error:
+            raise CommandError(str(error)) from None

@@ -1,0 +1,252 @@
+"""The encoder registry and the encoders for Django's built-in field types."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import libcst as cst
+from django.db import models
+
+from dumpscript.errors import UnsupportedValueError
+from dumpscript.values import _literals as lit
+
+__all__ = [
+    "EncodeContext",
+    "Encoder",
+    "encode_field_value",
+    "encode_python",
+    "encoder_for",
+    "register_encoder",
+]
+
+
+class ImportRequester(Protocol):
+    """What encoders need from the import manager: ask for a name, get the local name."""
+
+    def module(self, module: str) -> str: ...
+
+    def name(self, module: str, name: str) -> str: ...
+
+
+@dataclass
+class EncodeContext:
+    """Passed to every encoder: where imports are requested and what is being encoded."""
+
+    imports: ImportRequester
+    where: str = "value"
+    """The object being written, for error messages: ``app.Model(pk=1).field``."""
+
+    def attribute(self, module: str, dotted: str) -> cst.BaseExpression:
+        """``module.dotted`` with ``import module`` requested."""
+        return lit.attribute(f"{self.imports.module(module)}.{dotted}")
+
+    def imported(self, module: str, name: str) -> cst.Name:
+        """``name`` with ``from module import name`` requested."""
+        return lit.name(self.imports.name(module, name))
+
+
+Encoder = Callable[[Any, models.Field, EncodeContext], cst.BaseExpression]
+"""``encoder(value, field, context) -> expression``; raise UnsupportedValueError if unsure."""
+
+_REGISTRY: dict[type, Encoder] = {}
+
+
+def register_encoder(field_class: type[models.Field], encoder: Encoder) -> None:
+    """Use ``encoder`` for ``field_class`` and its subclasses (unless they have their own).
+
+    The encoder receives the field's Python value (as ``from_db_value`` returns it), the field
+    and an :class:`EncodeContext`, and returns a LibCST expression; helpers such as
+    :func:`encode_python` and ``context.imported(module, name)`` build the usual ones::
+
+        def encode_money(value, field, context):
+            return lit.call(context.imported("shop.money", "Money"),
+                            [encode_python(value.amount, context), lit.string(value.currency)])
+
+        register_encoder(MoneyField, encode_money)
+    """
+    _REGISTRY[field_class] = encoder
+
+
+def encoder_for(field: models.Field) -> Encoder | None:
+    for klass in type(field).__mro__:
+        encoder = _REGISTRY.get(klass)
+        if encoder is not None:
+            return encoder
+    return None
+
+
+def field_label(field: models.Field) -> str:
+    return f"{field.model._meta.label}.{field.name}"
+
+
+def encode_field_value(value: Any, field: models.Field, context: EncodeContext) -> cst.BaseExpression:
+    """Encode ``value`` of ``field``; ``None`` is always ``None``."""
+    if value is None:
+        return lit.name("None")
+    encoder = encoder_for(field)
+    if encoder is None:
+        raise UnsupportedValueError(
+            f"Cannot dump {field_label(field)}: no encoder for field type "
+            f"{type(field).__module__}.{type(field).__qualname__}; register one with "
+            f"dumpscript.register_encoder({type(field).__qualname__}, encoder)"
+        )
+    return encoder(value, field, context)
+
+
+def _unsupported(value: Any, context: EncodeContext, expected: str = "") -> UnsupportedValueError:
+    kind = f"{type(value).__module__}.{type(value).__qualname__}"
+    hint = f" (expected {expected})" if expected else ""
+    return UnsupportedValueError(
+        f"Cannot dump {context.where}: value of type {kind}{hint} has no encoder; "
+        "register one with dumpscript.register_encoder(FieldClass, encoder)"
+    )
+
+
+def _tzinfo(tz: datetime.tzinfo, context: EncodeContext) -> cst.BaseExpression:
+    if tz is datetime.timezone.utc:
+        return context.attribute("datetime", "timezone.utc")
+    if isinstance(tz, datetime.timezone):
+        offset = tz.utcoffset(None)
+        return lit.call(context.attribute("datetime", "timezone"), [encode_python(offset, context)])
+    key = getattr(tz, "key", None)
+    if isinstance(key, str) and type(tz).__module__ == "zoneinfo":
+        return lit.call(context.attribute("zoneinfo", "ZoneInfo"), [lit.string(key)])
+    raise _unsupported(tz, context, "datetime.timezone or zoneinfo.ZoneInfo")
+
+
+def _time_args(value: datetime.time | datetime.datetime) -> list[int]:
+    args = [value.hour, value.minute, value.second, value.microsecond]
+    while len(args) > 2 and args[-1] == 0:
+        args.pop()
+    return args
+
+
+def encode_python(value: Any, context: EncodeContext) -> cst.BaseExpression:
+    """Encode a plain Python value: the types Django's built-in fields return, and containers."""
+    if value is None or isinstance(value, bool):
+        return lit.name(repr(value))
+    if isinstance(value, int):
+        return lit.integer(value)
+    if isinstance(value, float):
+        return lit.float_(value)
+    if isinstance(value, str):
+        return lit.string(value)
+    if isinstance(value, decimal.Decimal):
+        return lit.call(context.imported("decimal", "Decimal"), [lit.string(str(value))])
+    if isinstance(value, datetime.datetime):
+        args: list[cst.BaseExpression] = [lit.integer(value.year), lit.integer(value.month), lit.integer(value.day)]
+        args += [lit.integer(part) for part in _time_args(value)]
+        kwargs = [("tzinfo", _tzinfo(value.tzinfo, context))] if value.tzinfo is not None else []
+        if value.fold:
+            kwargs.append(("fold", lit.integer(1)))
+        return lit.call(context.attribute("datetime", "datetime"), args, kwargs)
+    if isinstance(value, datetime.date):
+        date_args = [lit.integer(value.year), lit.integer(value.month), lit.integer(value.day)]
+        return lit.call(context.attribute("datetime", "date"), list(date_args))
+    if isinstance(value, datetime.time):
+        args = [lit.integer(part) for part in _time_args(value)]
+        kwargs = [("tzinfo", _tzinfo(value.tzinfo, context))] if value.tzinfo is not None else []
+        return lit.call(context.attribute("datetime", "time"), args, kwargs)
+    if isinstance(value, datetime.timedelta):
+        parts = [("days", value.days), ("seconds", value.seconds), ("microseconds", value.microseconds)]
+        kw = [(key, lit.integer(number)) for key, number in parts if number]
+        return lit.call(context.attribute("datetime", "timedelta"), [], kw)
+    if isinstance(value, uuid.UUID):
+        return lit.call(context.attribute("uuid", "UUID"), [lit.string(str(value))])
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return lit.bytes_(bytes(value))
+    if isinstance(value, list):
+        return cst.List([cst.Element(encode_python(item, context)) for item in value])
+    if isinstance(value, tuple):
+        elements = [cst.Element(encode_python(item, context)) for item in value]
+        if len(elements) == 1:
+            elements = [cst.Element(elements[0].value, comma=cst.Comma())]
+        return cst.Tuple(elements)
+    if isinstance(value, dict):
+        return cst.Dict(
+            [cst.DictElement(encode_python(key, context), encode_python(item, context)) for key, item in value.items()]
+        )
+    raise _unsupported(value, context)
+
+
+def _typed(*types: type, expected: str) -> Encoder:
+    def encode(value: Any, field: models.Field, context: EncodeContext) -> cst.BaseExpression:
+        if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
+            raise _unsupported(value, context, expected)
+        return encode_python(value, context)
+
+    return encode
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _check_json(value: Any, context: EncodeContext) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _unsupported(key, context, "str keys in JSON")
+            _check_json(item, context)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json(item, context)
+    elif not isinstance(value, _JSON_SCALARS):
+        raise _unsupported(value, context, "JSON data")
+
+
+def _encode_json(value: Any, field: models.Field, context: EncodeContext) -> cst.BaseExpression:
+    _check_json(value, context)
+    return encode_python(value, context)
+
+
+def _encode_file(value: Any, field: models.Field, context: EncodeContext) -> cst.BaseExpression:
+    # values_list() returns the stored name; a model instance returns a FieldFile.
+    return lit.string(value if isinstance(value, str) else str(value.name or ""))
+
+
+def _encode_array(value: Any, field: models.Field, context: EncodeContext) -> cst.BaseExpression:
+    base = field.base_field  # type: ignore[attr-defined]
+    if not isinstance(value, list):
+        raise _unsupported(value, context, "list")
+    return cst.List([cst.Element(encode_field_value(item, base, context)) for item in value])
+
+
+def _register_builtins() -> None:
+    text = _typed(str, expected="str")
+    for klass in (models.CharField, models.TextField, models.FilePathField, models.GenericIPAddressField):
+        register_encoder(klass, text)
+    register_encoder(models.IPAddressField, text)  # type: ignore[attr-defined]
+    register_encoder(models.BooleanField, _typed(bool, expected="bool"))
+    register_encoder(models.IntegerField, _typed(int, expected="int"))
+    register_encoder(models.BigIntegerField, _typed(int, expected="int"))
+    register_encoder(models.SmallIntegerField, _typed(int, expected="int"))
+    register_encoder(models.PositiveIntegerField, _typed(int, expected="int"))
+    register_encoder(models.PositiveSmallIntegerField, _typed(int, expected="int"))
+    register_encoder(models.PositiveBigIntegerField, _typed(int, expected="int"))
+    register_encoder(models.AutoField, _typed(int, expected="int"))
+    register_encoder(models.BigAutoField, _typed(int, expected="int"))
+    register_encoder(models.SmallAutoField, _typed(int, expected="int"))
+    register_encoder(models.FloatField, _typed(float, int, expected="float"))
+    register_encoder(models.DecimalField, _typed(decimal.Decimal, expected="Decimal"))
+    register_encoder(models.DateTimeField, _typed(datetime.datetime, expected="datetime"))
+    register_encoder(models.DateField, _typed(datetime.date, expected="date"))
+    register_encoder(models.TimeField, _typed(datetime.time, expected="time"))
+    register_encoder(models.DurationField, _typed(datetime.timedelta, expected="timedelta"))
+    register_encoder(models.UUIDField, _typed(uuid.UUID, expected="UUID"))
+    register_encoder(models.BinaryField, _typed(bytes, bytearray, memoryview, expected="bytes"))
+    register_encoder(models.JSONField, _encode_json)
+    register_encoder(models.FileField, _encode_file)
+    try:
+        from django.contrib.postgres.fields import ArrayField, HStoreField
+    except ImportError:  # psycopg is not installed
+        return
+    register_encoder(ArrayField, _encode_array)
+    register_encoder(HStoreField, _encode_json)
+
+
+_register_builtins()
