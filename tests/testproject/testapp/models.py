@@ -7,8 +7,18 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
 
+class TagManager(models.Manager["Tag"]):
+    def get_by_natural_key(self, name: str) -> "Tag":
+        return self.get(name=name)
+
+
 class Tag(models.Model):
     name = models.CharField(max_length=50, unique=True)
+
+    objects = TagManager()
+
+    def natural_key(self) -> tuple[str]:
+        return (self.name,)
 
     def __str__(self) -> str:
         return self.name

@@ -173,9 +173,14 @@ class Graph:
             pk = row[0]
             seen.add(pk)
             key = self._key(model, pk)
-            if key in self.by_key:
-                continue  # covered by a more derived model
-            self.by_key[key] = DumpObject(model, pk, dict(zip(names, row[1:], strict=True)), outside)
+            values = dict(zip(names, row[1:], strict=True))
+            existing = self.by_key.get(key)
+            if existing is None:
+                self.by_key[key] = DumpObject(model, pk, values, outside)
+            elif model is not existing.model and issubclass(model, existing.model):
+                # A reference needs the child row (an FK to Restaurant at a row read as a Place).
+                existing.model, existing.values = model, values
+            # else: covered by a more derived model
         return seen
 
     def _collect(self, use_base_manager: bool, pks: list[Any] | None) -> None:
@@ -232,7 +237,10 @@ class Graph:
         assert concrete is not None
         for pk in pks:
             key = self._key(concrete, pk)
-            if key not in self.by_key and key not in self.dangling and key not in self._natural:
+            existing = self.by_key.get(key)
+            if existing is not None and (existing.model is concrete or not issubclass(concrete, existing.model)):
+                continue
+            if key not in self.dangling and key not in self._natural:
                 self._pending[concrete].add(pk)
 
     def _is_lookup(self, model: type[models.Model]) -> bool:
@@ -245,11 +253,11 @@ class Graph:
 
     def _close(self) -> None:
         """Add referenced objects until nothing points outside the set; resolve references."""
-        scanned: set[int] = set()
+        scanned: set[tuple[int, type[models.Model]]] = set()
         while True:
             for obj in list(self.by_key.values()):
-                if id(obj) not in scanned:
-                    scanned.add(id(obj))
+                if (id(obj), obj.model) not in scanned:
+                    scanned.add((id(obj), obj.model))
                     self._scan(obj)
             if not self._pending and not self._by_value:
                 break

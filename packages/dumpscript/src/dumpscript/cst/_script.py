@@ -235,8 +235,7 @@ class ScriptBuilder:
         counts = Counter(o.model._meta.label for s in self.sections for g in s.groups for o in g.objects)
         total = sum(counts.values())
         lines = [
-            f"Recreate {total} object{'s' if total != 1 else ''} dumped by dumpscript from the "
-            f'database "{self.using}".',
+            f"Recreate {total} object{'s' if total != 1 else ''} through the Django ORM (written by dumpscript).",
             "",
         ]
         lines += [f"    {label}: {count}" for label, count in sorted(counts.items())]
