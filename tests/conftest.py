@@ -83,7 +83,11 @@ class Databases:
         """Run the real ``tests/manage.py`` with these databases."""
         return subprocess.run(
             [sys.executable, str(TESTS / "manage.py"), *args],
-            cwd=cwd or self.workdir, env=self.env, capture_output=True, text=True, timeout=300,
+            cwd=cwd or self.workdir,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
 
 
@@ -99,8 +103,11 @@ def _pg_admin(sql: str) -> None:
     import psycopg
 
     with psycopg.connect(
-        host=os.environ["DUMPSCRIPT_PG_HOST"], port=os.environ["DUMPSCRIPT_PG_PORT"], user="postgres",
-        dbname="postgres", autocommit=True,
+        host=os.environ["DUMPSCRIPT_PG_HOST"],
+        port=os.environ["DUMPSCRIPT_PG_PORT"],
+        user="postgres",
+        dbname="postgres",
+        autocommit=True,
     ) as connection:
         connection.execute(sql)
 

@@ -69,8 +69,9 @@ def start() -> Server:
         shutil.chown(root / "sock", "postgres")
     server = Server(bindir, root, random.randint(20000, 60000), as_postgres)
     try:
-        server._run("initdb", "-D", str(root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                    "--locale=C.UTF-8")
+        server._run(
+            "initdb", "-D", str(root / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"
+        )
         options = f"-k {server.host} -c listen_addresses='' -p {server.port} -F -c fsync=off"
         server._run("pg_ctl", "-D", str(root / "data"), "-o", options, "-l", str(root / "log"), "-w", "start")
     except subprocess.CalledProcessError as error:

@@ -67,8 +67,15 @@ def _fill(using: str, vendor: str, p: str) -> None:
     edsger.save(using=using)
     publisher = objects(m.Publisher).create(code=f"{p}ACME", name="Acme Ltd.")
     objects(m.Publisher).create(code=f"{p}Ø-2", name="Unused publisher")
-    objects(m.Edition).create(uid=uuid.uuid5(uuid.NAMESPACE_URL, p) if p else uuid.UUID(int=1), book=books[0], publisher=publisher, editor=grace)
-    objects(m.Edition).create(uid=uuid.uuid5(uuid.NAMESPACE_DNS, p) if p else uuid.UUID(int=2**128 - 1), book=books[2], publisher=publisher)
+    objects(m.Edition).create(
+        uid=uuid.uuid5(uuid.NAMESPACE_URL, p) if p else uuid.UUID(int=1),
+        book=books[0],
+        publisher=publisher,
+        editor=grace,
+    )
+    objects(m.Edition).create(
+        uid=uuid.uuid5(uuid.NAMESPACE_DNS, p) if p else uuid.UUID(int=2**128 - 1), book=books[2], publisher=publisher
+    )
     club = objects(m.Club).create(name=f"{p}Analytical Club")
     objects(m.Membership).create(club=club, author=ada, joined=datetime.date(1843, 7, 1 + len(p)), role="chair")
     objects(m.Membership).create(club=club, author=alan, joined=datetime.date(1950, 1, 1 + len(p)), role="member")
@@ -99,8 +106,9 @@ def _fill(using: str, vendor: str, p: str) -> None:
     objects(m.Review).create(place=trattoria, restaurant=trattoria, stars=5, text=f"{p}molto bene")
     article = objects(m.Article).create(title=f"{p}Old news")
     old = datetime.datetime(2001, 2, 3, 4, 5, 6, 789012, tzinfo=UTC)
-    objects(m.Article).filter(pk=article.pk).update(created=old, modified=old + datetime.timedelta(days=1),
-                                                    published=datetime.date(2001, 2, 3))
+    objects(m.Article).filter(pk=article.pk).update(
+        created=old, modified=old + datetime.timedelta(days=1), published=datetime.date(2001, 2, 3)
+    )
     objects(m.Article).create(title=f"{p}No date")
     objects(m.Article).filter(title=f"{p}No date").update(published=None, created=old, modified=old)
     objects(m.Note).create(content_object=books[2], text=f"{p}note on a book")
@@ -123,7 +131,7 @@ def _samples(using: str, vendor: str, p: str) -> None:
         char="x" * 200,
         slug="a-slug",
         email="o'brien@example.com",
-        url="https://example.com/?q=1&r=\"2\"",
+        url='https://example.com/?q=1&r="2"',
         flag=True,
         maybe=None,
         small=-32768,
@@ -139,7 +147,7 @@ def _samples(using: str, vendor: str, p: str) -> None:
         duration=datetime.timedelta(days=-1, microseconds=1),
         uid=uuid.UUID("12345678-1234-5678-1234-567812345678"),
         blob=bytes(range(256)),
-        data={"nested": {"list": [1, 2.5, None, True, "ü\"\\"], "empty": {}}, "n": -1, "": [[]]},
+        data={"nested": {"list": [1, 2.5, None, True, 'ü"\\'], "empty": {}}, "n": -1, "": [[]]},
         ip="2001:db8::1",
         document="docs/report final (1).pdf",
         picture="pics/ü.png",

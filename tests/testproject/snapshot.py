@@ -50,14 +50,14 @@ def _plain_fields(model: type[models.Model]) -> list[models.Field]:
         if isinstance(private, GenericForeignKey):
             gfk_parts.add(private.fk_field)
     return [
-        f
-        for f in model._meta.concrete_fields
-        if not f.is_relation and not _is_auto_pk(f) and f.name not in gfk_parts
+        f for f in model._meta.concrete_fields if not f.is_relation and not _is_auto_pk(f) and f.name not in gfk_parts
     ]
 
 
 def _relations(model: type[models.Model]) -> list[models.Field]:
-    return [f for f in model._meta.concrete_fields if f.is_relation and not getattr(f.remote_field, "parent_link", False)]
+    return [
+        f for f in model._meta.concrete_fields if f.is_relation and not getattr(f.remote_field, "parent_link", False)
+    ]
 
 
 class Snapshot:
@@ -98,8 +98,8 @@ class Snapshot:
                         row.append((f.name, None))
                         continue
                     target_model = f.related_model
-                    target_pk = getattr(target_model._base_manager.using(self.using).get(
-                        **{f.target_field.attname: target_id}), "pk")
+                    lookup = {f.target_field.attname: target_id}
+                    target_pk = target_model._base_manager.using(self.using).get(**lookup).pk
                     row.append((f.name, self.signature(target_model, target_pk)))
                 for gfk in gfks:
                     ct_id = getattr(obj, model._meta.get_field(gfk.ct_field).attname)
@@ -130,7 +130,9 @@ class Snapshot:
                 source = through._meta.get_field(m2m.m2m_field_name()).attname
                 target = through._meta.get_field(m2m.m2m_reverse_field_name()).attname
                 for source_pk, target_pk in through._base_manager.using(self.using).values_list(source, target):
-                    result[(m2m.name, self.signature(model, source_pk), self.signature(m2m.related_model, target_pk))] += 1
+                    result[
+                        (m2m.name, self.signature(model, source_pk), self.signature(m2m.related_model, target_pk))
+                    ] += 1
         return result
 
     def contents(self) -> Counter[Row]:

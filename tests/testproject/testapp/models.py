@@ -17,11 +17,11 @@ class Tag(models.Model):
 
     objects = TagManager()
 
-    def natural_key(self) -> tuple[str]:
-        return (self.name,)
-
     def __str__(self) -> str:
         return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.name,)
 
 
 class Author(models.Model):

@@ -81,7 +81,9 @@ def check_output_name(path: str | os.PathLike[str]) -> None:
         spec = importlib.util.find_spec(stem)
     except (ImportError, ValueError):
         spec = None
-    origin = Path(spec.origin).resolve() if spec is not None and spec.origin not in (None, "built-in", "frozen") else None
+    origin = (
+        Path(spec.origin).resolve() if spec is not None and spec.origin not in (None, "built-in", "frozen") else None
+    )
     if stem in sys.stdlib_module_names or (spec is not None and origin != target.resolve()):
         raise OutputNameError(
             f"Refusing to write {target.name}: the module name {stem!r} would shadow the importable module "
@@ -89,9 +91,7 @@ def check_output_name(path: str | os.PathLike[str]) -> None:
         )
 
 
-def write_script(
-    path: str | os.PathLike[str], *labels: str, options: DumpOptions | None = None
-) -> str:
+def write_script(path: str | os.PathLike[str], *labels: str, options: DumpOptions | None = None) -> str:
     """Dump ``labels`` to ``path`` atomically: on any error no file is written or replaced."""
     target = Path(path)
     check_output_name(target)
@@ -116,5 +116,3 @@ def write_atomic(target: Path, text: str) -> None:
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
-
-

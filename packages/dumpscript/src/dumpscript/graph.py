@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from dumpscript._selection import lookup_models
+from dumpscript._types import AnyField, AnyForeignKey, AnyManyToMany
 
 CHUNK = 500
 
@@ -56,16 +57,22 @@ Target = DumpObject | Lookup
 @dataclass
 class M2MLinks:
     source: DumpObject
-    field: models.ManyToManyField
+    field: AnyManyToMany
     targets: list[Target]
 
 
 @dataclass(frozen=True)
 class GenericFK:
     name: str
-    ct_field: models.ForeignKey
-    fk_field: models.Field
+    ct_field: AnyForeignKey
+    fk_field: AnyField
     nullable: bool
+
+
+def concrete_of(model: type[models.Model]) -> type[models.Model]:
+    concrete = model._meta.concrete_model
+    assert concrete is not None
+    return concrete
 
 
 def root_model(model: type[models.Model]) -> type[models.Model]:
@@ -76,11 +83,11 @@ def root_model(model: type[models.Model]) -> type[models.Model]:
     return model
 
 
-def _is_auto_pk(f: models.Field) -> bool:
+def _is_auto_pk(f: AnyField) -> bool:
     return f.primary_key and isinstance(f, models.AutoField | models.BigAutoField | models.SmallAutoField)
 
 
-def written_fields(model: type[models.Model], keep_pks: bool) -> list[models.Field]:
+def written_fields(model: type[models.Model], keep_pks: bool) -> list[AnyField]:
     """The concrete fields the script sets on ``model``: not parent links, not generated fields,
     not an auto primary key (unless ``keep_pks``)."""
     result = []
@@ -106,10 +113,17 @@ def generic_fks(model: type[models.Model]) -> list[GenericFK]:
             if isinstance(private, GenericForeignKey) and private.name not in found:
                 ct_field = model._meta.get_field(private.ct_field)
                 fk_field = model._meta.get_field(private.fk_field)
-                assert isinstance(ct_field, models.ForeignKey) and isinstance(fk_field, models.Field)
+                assert isinstance(ct_field, models.ForeignKey)
+                assert isinstance(fk_field, models.Field)
                 nullable = ct_field.null and fk_field.null
                 found[private.name] = GenericFK(private.name, ct_field, fk_field, nullable)
     return list(found.values())
+
+
+def _attname(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field.attname
 
 
 def _chunks(values: Iterable[Any]) -> Iterator[list[Any]]:
@@ -148,7 +162,7 @@ class Graph:
         self.by_key: dict[tuple[str, Any], DumpObject] = {}
         self.dangling: set[tuple[str, Any]] = set()
         self._natural: dict[tuple[str, Any], Lookup] = {}
-        self._fields: dict[type[models.Model], list[models.Field]] = {}
+        self._fields: dict[type[models.Model], list[AnyField]] = {}
         self.m2m: list[M2MLinks] = []
         self._pending: dict[type[models.Model], set[Any]] = defaultdict(set)
         self._lookup_pending: dict[type[models.Model], set[Any]] = defaultdict(set)
@@ -157,7 +171,7 @@ class Graph:
 
     # -- reading rows ---------------------------------------------------------------------
 
-    def fields(self, model: type[models.Model]) -> list[models.Field]:
+    def fields(self, model: type[models.Model]) -> list[AnyField]:
         if model not in self._fields:
             self._fields[model] = written_fields(model, self.keep_pks)
         return self._fields[model]
@@ -197,18 +211,21 @@ class Graph:
 
     def _collect_m2m(self) -> None:
         selected_models = set(self.selected)
-        declared: dict[models.ManyToManyField, None] = {}
+        declared: dict[AnyManyToMany, None] = {}
         for model in sorted(selected_models, key=lambda m: m._meta.label):
             for m2m in model._meta.many_to_many:
                 assert isinstance(m2m, models.ManyToManyField)
                 through = m2m.remote_field.through
+                assert through is not None
                 if through._meta.auto_created:  # explicit through models are dumped as objects
                     declared.setdefault(m2m)
         for m2m in declared:
             through = m2m.remote_field.through
-            source_attname = through._meta.get_field(m2m.m2m_field_name()).attname
-            target_attname = through._meta.get_field(m2m.m2m_reverse_field_name()).attname
+            assert through is not None
+            source_attname = _attname(through, m2m.m2m_field_name())
+            target_attname = _attname(through, m2m.m2m_reverse_field_name())
             target_model = m2m.related_model
+            assert isinstance(target_model, type)
             rows = (
                 through._base_manager.using(self.using)
                 .order_by(source_attname, target_attname)
@@ -226,15 +243,14 @@ class Graph:
                 self.m2m.append(links)
             wanted = (pk for pks in grouped.values() for pk in pks)
             if self._is_lookup(target_model):
-                self._lookup_pending[target_model._meta.concrete_model].update(wanted)
+                self._lookup_pending[concrete_of(target_model)].update(wanted)
             else:
                 self._want(target_model, wanted)
 
     # -- following references ---------------------------------------------------------------
 
     def _want(self, model: type[models.Model], pks: Iterable[Any]) -> None:
-        concrete = model._meta.concrete_model
-        assert concrete is not None
+        concrete = concrete_of(model)
         for pk in pks:
             key = self._key(concrete, pk)
             existing = self.by_key.get(key)
@@ -244,7 +260,7 @@ class Graph:
                 self._pending[concrete].add(pk)
 
     def _is_lookup(self, model: type[models.Model]) -> bool:
-        concrete = model._meta.concrete_model
+        concrete = concrete_of(model)
         if concrete in self.lookup_models:
             return True
         if not self.natural_foreign or concrete in self.selected:
@@ -280,7 +296,7 @@ class Graph:
             assert isinstance(target_model, type)
             target_field = f.target_field  # type: ignore[attr-defined]
             if self._is_lookup(target_model):
-                self._lookup_pending[target_model._meta.concrete_model].add(
+                self._lookup_pending[concrete_of(target_model)].add(
                     value if target_field.primary_key else ("value", target_field.attname, value)
                 )
             elif target_field.primary_key:
@@ -293,7 +309,7 @@ class Graph:
                 continue
             model, pk = target
             if self._is_lookup(model):
-                self._lookup_pending[model._meta.concrete_model].add(pk)
+                self._lookup_pending[concrete_of(model)].add(pk)
             else:
                 self._want(model, [pk])
 
@@ -338,14 +354,15 @@ class Graph:
             for value in wanted:
                 if isinstance(value, tuple):
                     by_value[value[1]].add(value[2])
-            manager = model._base_manager.using(self.using)
+            related = [f.name for f in model._meta.concrete_fields if f.is_relation]
+            manager = model._base_manager.using(self.using).select_related(*related)
             for chunk in _chunks(sorted(pks, key=_sort_key)):
-                for instance in manager.filter(pk__in=chunk).select_related():
-                    self._natural[self._key(model, instance.pk)] = Lookup(model, tuple(instance.natural_key()))
+                for instance in manager.filter(pk__in=chunk):
+                    self._natural[self._key(model, instance.pk)] = Lookup(model, tuple(instance.natural_key()))  # type: ignore[attr-defined]
             for attname, values in by_value.items():
                 for chunk in _chunks(sorted(values, key=_sort_key)):
-                    for instance in manager.filter(**{f"{attname}__in": chunk}).select_related():
-                        lookup = Lookup(model, tuple(instance.natural_key()))
+                    for instance in manager.filter(**{f"{attname}__in": chunk}):
+                        lookup = Lookup(model, tuple(instance.natural_key()))  # type: ignore[attr-defined]
                         self._natural[self._key(model, ("value", attname, getattr(instance, attname)))] = lookup
 
     def _target(self, model: type[models.Model], value: Any, attname: str | None = None) -> Target | None:

@@ -78,9 +78,7 @@ def created_models(source: bytes, filename: str) -> list[type[models.Model]]:
     Names are resolved by running only the script's top-level imports.
     """
     tree = ast.parse(source)
-    called = {
-        node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-    }
+    called = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
     imports = ast.Module(
         body=[node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)], type_ignores=[]
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from django.db import models
@@ -104,12 +105,13 @@ def edges_of(obj: DumpObject) -> list[Edge]:
     for name, target in obj.targets.items():
         if not isinstance(target, DumpObject):
             continue
-        if name in nullable_gfk:
-            nullable = nullable_gfk[name]
-        else:
-            nullable = obj.model._meta.get_field(name).null
+        nullable = nullable_gfk[name] if name in nullable_gfk else obj.model._meta.get_field(name).null
         edges.append(Edge(obj, name, target, nullable))
     return edges
+
+
+def _hard_targets(hard: dict[DumpObject, list[Edge]], obj: DumpObject) -> list[DumpObject]:
+    return [edge.target for edge in hard[obj]]
 
 
 def _cycle_message(edges: list[Edge]) -> str:
@@ -187,7 +189,7 @@ def _order_objects(
                     kept[obj].append(edge)
         if cyclic:
             hard_inside = {o: [e for e in kept[o] if e.target in scc_set] for o in scc}
-            remaining = strongly_connected(scc, lambda o: [e.target for e in hard_inside[o]])
+            remaining = strongly_connected(scc, partial(_hard_targets, hard_inside))
             for sub in remaining:
                 if len(sub) > 1 or any(e.target is sub[0] for e in hard_inside[sub[0]]):
                     ordered = sorted(sub, key=lambda o: (o.model._meta.label, _pk_key(o)))

@@ -30,10 +30,11 @@ def explode_call(call: cst.Call, depth: int = 0) -> cst.Call:
     return call.with_changes(whitespace_before_args=_newline(inner), args=args)
 
 
-def fill_list(elements: list[cst.BaseExpression], depth: int, used: int) -> cst.List:
+def fill_list(elements: list[cst.BaseExpression], depth: int, used: int, block_indent: int = 4) -> cst.List:
     """A list that fits on the line, or that fills lines of ``MAX_WIDTH`` one after another.
 
-    ``used`` is how many columns the line already holds before the list.
+    ``used`` is how many columns the line already holds before the list; ``depth`` counts
+    indentation levels inside the statement, which itself sits at ``block_indent`` columns.
     """
     single = cst.List([cst.Element(e) for e in elements])
     if used + width(single) <= MAX_WIDTH:
@@ -41,7 +42,7 @@ def fill_list(elements: list[cst.BaseExpression], depth: int, used: int) -> cst.
     inner = INDENT * (depth + 1)
     texts = [_EMPTY_MODULE.code_for_node(e) for e in elements]
     items = []
-    column = len(inner)
+    column = block_indent + len(inner)
     for position, element in enumerate(elements):
         column += len(texts[position]) + 1
         whitespace: cst.BaseParenthesizableWhitespace
@@ -52,13 +53,14 @@ def fill_list(elements: list[cst.BaseExpression], depth: int, used: int) -> cst.
             column += 1
         else:
             whitespace = _newline(inner)
-            column = len(inner)
+            column = block_indent + len(inner)
         items.append(cst.Element(element, comma=cst.Comma(whitespace_after=whitespace)))
     return cst.List(items, lbracket=cst.LeftSquareBracket(whitespace_after=_newline(inner)))
 
 
-def statement(node: cst.BaseSmallStatement, depth: int = 1, comment_lines: list[str] | None = None,
-              blank_before: bool = False) -> cst.SimpleStatementLine:
+def statement(
+    node: cst.BaseSmallStatement, depth: int = 1, comment_lines: list[str] | None = None, blank_before: bool = False
+) -> cst.SimpleStatementLine:
     """A statement line; a call too wide for the line is exploded one argument per line."""
     line = cst.SimpleStatementLine([node])
     if len(INDENT) * depth + width(line) > MAX_WIDTH:

@@ -65,8 +65,8 @@ class ImportSet:
             return "third" if module.split(".")[0] == "django" else "first"
 
         for module in plain:
-            node = cst.Import(names=[cst.ImportAlias(name=lit.attribute(module))])  # type: ignore[arg-type]
-            sections[section(module)].append(cst.SimpleStatementLine([node]))
+            plain_import = cst.Import(names=[cst.ImportAlias(name=lit.attribute(module))])  # type: ignore[arg-type]
+            sections[section(module)].append(cst.SimpleStatementLine([plain_import]))
         for module in sorted(from_imports):
             names = sorted(from_imports[module], key=lambda pair: (pair[0].lower(), pair[0], pair[1]))
             aliases = [

@@ -9,6 +9,7 @@ from typing import Any
 import libcst as cst
 from django.db import models
 
+from dumpscript._types import AnyField
 from dumpscript.cst import _format as fmt
 from dumpscript.cst._imports import ImportSet
 from dumpscript.graph import DumpObject, Lookup, M2MLinks, Target, generic_fks
@@ -16,7 +17,7 @@ from dumpscript.ordering import Edge, Group, Section
 from dumpscript.values import EncodeContext, encode_field_value, encode_python
 from dumpscript.values import _literals as lit
 
-PREAMBLE = '''
+PREAMBLE = """
 if __name__ == "__main__":  # run on its own: set Django up before importing the models
     parser = argparse.ArgumentParser(description="Create this script's objects in a database.")
     parser.add_argument("--settings", help="settings module (default: $DJANGO_SETTINGS_MODULE)")
@@ -26,18 +27,18 @@ if __name__ == "__main__":  # run on its own: set Django up before importing the
         os.environ["DJANGO_SETTINGS_MODULE"] = ARGS.settings
     sys.path[0] = os.getcwd()  # import the project, not modules that sit beside this script
     django.setup()
-'''
+"""
 
-MAIN = '''
+MAIN = """
 if __name__ == "__main__":
     with transaction.atomic(using=ARGS.database):
         run(using=ARGS.database)
-'''
+"""
 
 RUN_DOC = '"""Create the objects in the database ``using``; call it inside a transaction."""'
 
 
-def _parse_statements(source: str) -> list[cst.BaseStatement]:
+def _parse_statements(source: str) -> list[cst.SimpleStatementLine | cst.BaseCompoundStatement]:
     return list(cst.parse_module(source.lstrip("\n")).body)
 
 
@@ -50,7 +51,7 @@ class ScriptBuilder:
         m2m: list[M2MLinks],
         *,
         using: str,
-        fields: Callable[[type[models.Model]], list[models.Field]],
+        fields: Callable[[type[models.Model]], list[AnyField]],
     ) -> None:
         self.fields = fields
         self.sections = sections
@@ -100,9 +101,11 @@ class ScriptBuilder:
         call = cst.Attribute(manager, cst.Name("get_by_natural_key"))
         return lit.call(call, [encode_python(value, context) for value in target.key])
 
-    def kwargs(self, obj: DumpObject, deferred: set[str]) -> tuple[list[tuple[str, cst.BaseExpression]], list[tuple[str, cst.BaseExpression]]]:
+    def kwargs(
+        self, obj: DumpObject, deferred: set[str]
+    ) -> tuple[list[tuple[str, cst.BaseExpression]], list[tuple[str, cst.BaseExpression]]]:
         """Constructor keyword arguments, and the auto_now values that need an update."""
-        gfk_parts = {}
+        gfk_parts: dict[str, str | None] = {}
         for gfk in generic_fks(obj.model):
             if gfk.name in obj.targets:
                 gfk_parts[gfk.ct_field.attname] = gfk.name
@@ -155,7 +158,7 @@ class ScriptBuilder:
         if not multi_table:
             method = cst.Attribute(self.manager(model, "using", self._using()), cst.Name("bulk_create"))
             prefix = fmt.width(method) + len(fmt.INDENT) + 1
-            objs = fmt.fill_list([lit.name(o.var) for o in group.objects], depth=1, used=prefix)
+            objs = fmt.fill_list([lit.name(o.var) for o in group.objects], depth=0, used=prefix)
             statements.append(fmt.statement(cst.Expr(lit.call(method, [objs]))))
         for obj, values in updates:
             # auto_now and auto_now_add fields are overwritten on save(); set the dumped values after.
@@ -174,7 +177,8 @@ class ScriptBuilder:
         by_model: dict[type[models.Model], tuple[list[DumpObject], list[str]]] = {}
         for position, edge in enumerate(edges):
             assign = cst.Assign(
-                [cst.AssignTarget(lit.attribute(f"{edge.source.var}.{edge.name}"))], self.target(edge.target)
+                [cst.AssignTarget(cst.Attribute(lit.name(edge.source.var), cst.Name(edge.name)))],
+                self.target(edge.target),
             )
             comment = ["Links that close a cycle, set once both objects exist"] if position == 0 else None
             statements.append(fmt.statement(assign, comment_lines=comment, blank_before=position == 0))
@@ -187,15 +191,18 @@ class ScriptBuilder:
                     names.append(name)
         for model, (objs, names) in by_model.items():
             method = cst.Attribute(self.manager(model, "using", self._using()), cst.Name("bulk_update"))
-            call = lit.call(method, [
-                fmt.fill_list([lit.name(o.var) for o in objs], depth=1, used=fmt.width(method) + 5),
-                cst.List([cst.Element(lit.string(n)) for n in names]),
-            ])
+            call = lit.call(
+                method,
+                [
+                    fmt.fill_list([lit.name(o.var) for o in objs], depth=0, used=fmt.width(method) + 5),
+                    cst.List([cst.Element(lit.string(n)) for n in names]),
+                ],
+            )
             statements.append(fmt.statement(cst.Expr(call)))
         return statements
 
     def m2m_statements(self) -> list[cst.BaseStatement]:
-        order = {}
+        order: dict[int, int] = {}
         for section in self.sections:
             for group in section.groups:
                 for obj in group.objects:
@@ -263,12 +270,22 @@ class ScriptBuilder:
             body += self.deferred_statements(section.deferred)
         body += self.m2m_statements()
         if len(body) == 1:
-            body.append(cst.SimpleStatementLine([cst.Pass()], leading_lines=[
-                cst.EmptyLine(comment=cst.Comment("# The selection holds no rows."))]))
+            body.append(
+                cst.SimpleStatementLine(
+                    [cst.Pass()], leading_lines=[cst.EmptyLine(comment=cst.Comment("# The selection holds no rows."))]
+                )
+            )
         run = cst.FunctionDef(
             name=cst.Name("run"),
-            params=cst.Parameters([cst.Param(cst.Name("using"), default=lit.name("DEFAULT_DB_ALIAS"),
-                                             equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))]),
+            params=cst.Parameters(
+                [
+                    cst.Param(
+                        cst.Name("using"),
+                        default=lit.name("DEFAULT_DB_ALIAS"),
+                        equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")),
+                    )
+                ]
+            ),
             body=cst.IndentedBlock(body),
             leading_lines=[cst.EmptyLine(), cst.EmptyLine()],
         )
@@ -283,4 +300,3 @@ class ScriptBuilder:
         main = _parse_statements(MAIN)
         main[0] = main[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
         return cst.Module(body=[docstring, *head, *preamble, *late, run, *main])
-

@@ -6,8 +6,8 @@ field types with :func:`register_encoder`.
 """
 
 from dumpscript.values._encoders import (
-    Encoder,
     EncodeContext,
+    Encoder,
     encode_field_value,
     encode_python,
     encoder_for,

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import libcst as cst
 from django.db import models
 
+from dumpscript._types import AnyField
 from dumpscript.errors import UnsupportedValueError
 from dumpscript.values import _literals as lit
 
@@ -50,13 +51,13 @@ class EncodeContext:
         return lit.name(self.imports.name(module, name))
 
 
-Encoder = Callable[[Any, models.Field, EncodeContext], cst.BaseExpression]
+Encoder = Callable[[Any, AnyField, EncodeContext], cst.BaseExpression]
 """``encoder(value, field, context) -> expression``; raise UnsupportedValueError if unsure."""
 
 _REGISTRY: dict[type, Encoder] = {}
 
 
-def register_encoder(field_class: type[models.Field], encoder: Encoder) -> None:
+def register_encoder(field_class: type[AnyField], encoder: Encoder) -> None:
     """Use ``encoder`` for ``field_class`` and its subclasses (unless they have their own).
 
     The encoder receives the field's Python value (as ``from_db_value`` returns it), the field
@@ -72,7 +73,7 @@ def register_encoder(field_class: type[models.Field], encoder: Encoder) -> None:
     _REGISTRY[field_class] = encoder
 
 
-def encoder_for(field: models.Field) -> Encoder | None:
+def encoder_for(field: AnyField) -> Encoder | None:
     for klass in type(field).__mro__:
         encoder = _REGISTRY.get(klass)
         if encoder is not None:
@@ -80,11 +81,11 @@ def encoder_for(field: models.Field) -> Encoder | None:
     return None
 
 
-def field_label(field: models.Field) -> str:
+def field_label(field: AnyField) -> str:
     return f"{field.model._meta.label}.{field.name}"
 
 
-def encode_field_value(value: Any, field: models.Field, context: EncodeContext) -> cst.BaseExpression:
+def encode_field_value(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
     """Encode ``value`` of ``field``; ``None`` is always ``None``."""
     if value is None:
         return lit.name("None")
@@ -151,6 +152,8 @@ def encode_python(value: Any, context: EncodeContext) -> cst.BaseExpression:
     if isinstance(value, datetime.time):
         args = [lit.integer(part) for part in _time_args(value)]
         kwargs = [("tzinfo", _tzinfo(value.tzinfo, context))] if value.tzinfo is not None else []
+        if value.fold:
+            kwargs.append(("fold", lit.integer(1)))
         return lit.call(context.attribute("datetime", "time"), args, kwargs)
     if isinstance(value, datetime.timedelta):
         parts = [("days", value.days), ("seconds", value.seconds), ("microseconds", value.microseconds)]
@@ -175,7 +178,7 @@ def encode_python(value: Any, context: EncodeContext) -> cst.BaseExpression:
 
 
 def _typed(*types: type, expected: str) -> Encoder:
-    def encode(value: Any, field: models.Field, context: EncodeContext) -> cst.BaseExpression:
+    def encode(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
         if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
             raise _unsupported(value, context, expected)
         return encode_python(value, context)
@@ -199,17 +202,17 @@ def _check_json(value: Any, context: EncodeContext) -> None:
         raise _unsupported(value, context, "JSON data")
 
 
-def _encode_json(value: Any, field: models.Field, context: EncodeContext) -> cst.BaseExpression:
+def _encode_json(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
     _check_json(value, context)
     return encode_python(value, context)
 
 
-def _encode_file(value: Any, field: models.Field, context: EncodeContext) -> cst.BaseExpression:
+def _encode_file(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
     # values_list() returns the stored name; a model instance returns a FieldFile.
     return lit.string(value if isinstance(value, str) else str(value.name or ""))
 
 
-def _encode_array(value: Any, field: models.Field, context: EncodeContext) -> cst.BaseExpression:
+def _encode_array(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
     base = field.base_field  # type: ignore[attr-defined]
     if not isinstance(value, list):
         raise _unsupported(value, context, "list")

@@ -55,9 +55,8 @@ def float_(value: float) -> cst.BaseExpression:
     if value in (float("inf"), float("-inf")):
         node = call(name("float"), [string("inf")])
         return _negate(node) if value < 0 else node
-    text = repr(abs(value))
-    node = cst.Float(text)
-    return _negate(node) if str(value).startswith("-") else node
+    literal = cst.Float(repr(abs(value)))
+    return _negate(literal) if str(value).startswith("-") else literal
 
 
 def name(identifier: str) -> cst.Name:

@@ -17,20 +17,28 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("labels", nargs="*", metavar="app_label[.ModelName]")
+        parser.add_argument("args", nargs="*", metavar="app_label[.ModelName]")
         parser.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database to read from")
         parser.add_argument(
-            "-e", "--exclude", action="append", default=[], metavar="app_label[.ModelName]",
+            "-e",
+            "--exclude",
+            action="append",
+            default=[],
+            metavar="app_label[.ModelName]",
             help="leave out an app or model (repeat for more)",
         )
         parser.add_argument("--keep-pks", action="store_true", help="write auto-increment primary keys too")
         parser.add_argument(
-            "--natural-foreign", action="store_true",
+            "--natural-foreign",
+            action="store_true",
             help="look up objects outside the selection by natural key instead of including them",
         )
         parser.add_argument(
-            "-a", "--all", action="store_true", dest="use_base_manager",
+            "-a",
+            "--all",
+            action="store_true",
+            dest="use_base_manager",
             help="read rows through the base manager, including rows the default manager hides",
         )
         parser.add_argument("--pks", help="only these primary keys, comma separated (one app.Model label)")

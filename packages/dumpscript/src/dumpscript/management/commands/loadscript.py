@@ -18,7 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database to load into")
         parser.add_argument("--dry-run", action="store_true", help="run the script, report, then roll back")
         parser.add_argument(
-            "--replace", action="store_true",
+            "--replace",
+            action="store_true",
             help="first delete the existing rows of the models the script creates (same transaction)",
         )
 

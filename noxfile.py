@@ -1,0 +1,108 @@
+"""Development sessions; ``nox -l`` lists them. Versions and dependencies come from pyproject.toml."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+CORE = "packages/dumpscript"
+
+# (Python, Django) pairs the package supports; Django 6 needs Python 3.12+.
+MATRIX = [
+    ("3.10", "4.2"),
+    ("3.11", "4.2"),
+    ("3.12", "4.2"),
+    ("3.10", "5.2"),
+    ("3.11", "5.2"),
+    ("3.12", "5.2"),
+    ("3.13", "5.2"),
+    ("3.12", "6.1"),
+    ("3.13", "6.1"),
+]
+DEFAULT = ("3.11", "5.2")
+CORNERS = [("3.10", "4.2"), ("3.13", "6.1")]
+
+# Interpreters installed with pyenv are found even when pyenv has only one version active.
+_PYENV = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+for _bin in sorted(_PYENV.glob("3.*/bin"), reverse=True):
+    os.environ["PATH"] = os.pathsep.join([os.environ.get("PATH", ""), str(_bin)])
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")  # use the machine's Pythons, download none
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = [
+    f"tests-{DEFAULT[0]}(django='{DEFAULT[1]}', db='sqlite')",
+    f"tests-{DEFAULT[0]}(django='{DEFAULT[1]}', db='postgres')",
+    *[f"tests-{python}(django='{django}', db='sqlite')" for python, django in CORNERS],
+    "lint",
+    "types",
+    "docs",
+]
+IN_CI = os.environ.get("CI") == "true"
+
+
+def group(name: str) -> list[str]:
+    return list(nox.project.dependency_groups(PYPROJECT, name))
+
+
+def _django_spec(version: str) -> str:
+    return f"django~={version}.0"
+
+
+@nox.session(python=sorted({python for python, _ in MATRIX}))
+@nox.parametrize("db", ["sqlite", "postgres"])
+@nox.parametrize("django", sorted({django for _, django in MATRIX}))
+def tests(session: nox.Session, django: str, db: str) -> None:
+    """Run the test suite on one Python, one Django and one database (sqlite or postgres)."""
+    if (session.python, django) not in MATRIX:
+        session.skip(f"Django {django} does not support Python {session.python}")
+    if db == "postgres" and not _have_postgres():
+        message = "PostgreSQL server binaries (initdb) not found: install postgresql to run these tests"
+        if IN_CI:
+            session.error(message + " (CI=true: a missing server is a failure)")
+        session.skip(message)
+    session.install(_django_spec(django), "-e", CORE, *group("test"))
+    session.run("pytest", *session.posargs, env={"DUMPSCRIPT_DB": db})
+
+
+def _have_postgres() -> bool:
+    return bool(list(Path("/usr/lib/postgresql").glob("*/bin/initdb"))) or shutil.which("initdb") is not None
+
+
+@nox.session(python=DEFAULT[0])
+def lint(session: nox.Session) -> None:
+    """Check style and common mistakes with ruff."""
+    session.install(*group("lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", "packages", "noxfile.py")
+
+
+@nox.session(python=DEFAULT[0])
+def types(session: nox.Session) -> None:
+    """Type-check the core package with mypy (strict, django-stubs)."""
+    session.install(_django_spec(DEFAULT[1]), "-e", CORE, *group("types"))
+    session.run("mypy", env={"PYTHONPATH": str(ROOT / "tests")})
+
+
+@nox.session(python=DEFAULT[0])
+def docs(session: nox.Session) -> None:
+    """Build the documentation with Sphinx, warnings as errors."""
+    session.install(_django_spec(DEFAULT[1]), "-e", CORE, *group("docs"))
+    session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session(python=DEFAULT[0])
+def demo(session: nox.Session) -> None:
+    """The main job on the bundled example site: fill, dumpscript, loadscript, compare."""
+    session.install(_django_spec(DEFAULT[1]), "-e", CORE)
+    session.run("python", "example/demo.py", *session.posargs)
+
+
+if __name__ == "__main__":
+    sys.exit("run with nox")
