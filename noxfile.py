@@ -80,7 +80,7 @@ def lint(session: nox.Session) -> None:
     """Check style and common mistakes with ruff."""
     session.install(*group("lint"))
     session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", "packages", "noxfile.py")
+    session.run("ruff", "format", "--check", ".")
 
 
 @nox.session(python=DEFAULT[0])

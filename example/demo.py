@@ -77,7 +77,8 @@ def main() -> None:
     print()
     for label, objects in source.items():
         status = "match" if loaded[label] == objects else "DIFFER"
-        print(f"  {label:<14} {len(objects):>3} objects in example.sqlite3, {len(loaded[label]):>3} in fresh.sqlite3: {status}")
+        counts = f"{len(objects):>3} objects in example.sqlite3, {len(loaded[label]):>3} in fresh.sqlite3"
+        print(f"  {label:<14} {counts}: {status}")
     same_script = again == script
     print(f"  dumping fresh.sqlite3 again gives {'the same' if same_script else 'a DIFFERENT'} script")
     if source != loaded or not same_script:

@@ -25,7 +25,8 @@ class Command(BaseCommand):
             questions = ["What's new?", 'Tabs or "spaces"?', "Favourite database?"]
             for number, question in enumerate(questions):
                 poll = Poll.objects.using(db).create(
-                    question=question, pub_date=start + datetime.timedelta(days=number, microseconds=number),
+                    question=question,
+                    pub_date=start + datetime.timedelta(days=number, microseconds=number),
                     author=ada if number % 2 == 0 else grace,
                 )
                 poll.tags.set(list(tags.values())[: number + 1])
