@@ -117,6 +117,9 @@ def _fill(using: str, vendor: str, p: str) -> None:
     ct = ContentType.objects.db_manager(using)
     objects(m.Bookmark).create(kind=ct.get_for_model(m.Book), label=f"{p}books", target=publisher)
     objects(m.Bookmark).create(kind=ct.get_for_model(m.Tag), label=f"{p}nothing")
+    hidden = objects(m.Post).create(title=f"{p}hidden", hidden=True)
+    objects(m.Post).create(title=f"{p}visible reply to a hidden post", reply_to=hidden)
+    objects(m.Post).create(title=f"{p}hidden and unreferenced", hidden=True)
     _samples(using, vendor, p)
 
 

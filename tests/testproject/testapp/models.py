@@ -182,3 +182,19 @@ class Sample(models.Model):
     path = models.FilePathField(path="/tmp", blank=True)
     size = models.CharField(max_length=1, choices=Size.choices, default=Size.SMALL)
     nothing = models.CharField(max_length=10, null=True)
+
+
+class VisibleManager(models.Manager["Post"]):
+    def get_queryset(self) -> models.QuerySet["Post"]:
+        return super().get_queryset().filter(hidden=False)
+
+
+class Post(models.Model):
+    """A default manager that hides rows: ``dumpscript --all`` reads them anyway."""
+
+    title = models.CharField(max_length=50, unique=True)
+    hidden = models.BooleanField(default=False)
+    reply_to = models.ForeignKey("self", null=True, on_delete=models.CASCADE, related_name="+")
+
+    objects = VisibleManager()
+    all_objects = models.Manager()

@@ -35,8 +35,9 @@ class DumpOptions:
     """Write auto-increment primary keys too (by default they are left to the database)."""
     natural_foreign: bool = False
     """Look up objects outside the selection by natural key instead of including them."""
-    use_base_manager: bool = False
-    """Read every row through the base manager, even rows a custom default manager hides."""
+    use_default_manager: bool = False
+    """Select rows through each model's default manager (as ``dumpdata`` does) instead of the
+    base manager, so rows a custom default manager hides are left out."""
     pks: Sequence[Any] | None = None
     """Only these primary keys (with a single model label)."""
 
@@ -52,7 +53,7 @@ def dump_module(*labels: str, options: DumpOptions | None = None) -> cst.Module:
         using=options.using,
         keep_pks=options.keep_pks,
         natural_foreign=options.natural_foreign,
-        use_base_manager=options.use_base_manager,
+        use_default_manager=options.use_default_manager,
         pks=list(options.pks) if options.pks is not None else None,
     )
     sections = order(graph.objects)

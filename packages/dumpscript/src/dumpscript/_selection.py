@@ -46,6 +46,10 @@ def _models_for(label: str) -> list[type[models.Model]]:
         except LookupError:
             raise SelectionError(f"Unknown model {label!r}: app {app_label!r} has no model {model_name!r}") from None
         concrete = _concrete(model)
+        if concrete in lookup_models():
+            raise SelectionError(
+                f"Cannot dump {label}: its rows are created by migrations; scripts look them up by natural key"
+            )
         if not concrete._meta.managed:
             raise SelectionError(f"Cannot dump {label}: it is not managed by Django (Meta.managed = False)")
         if concrete._meta.swapped:

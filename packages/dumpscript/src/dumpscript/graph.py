@@ -151,7 +151,7 @@ class Graph:
         using: str,
         keep_pks: bool = False,
         natural_foreign: bool = False,
-        use_base_manager: bool = False,
+        use_default_manager: bool = False,
         pks: list[Any] | None = None,
     ) -> None:
         self.using = using
@@ -167,7 +167,7 @@ class Graph:
         self._pending: dict[type[models.Model], set[Any]] = defaultdict(set)
         self._lookup_pending: dict[type[models.Model], set[Any]] = defaultdict(set)
         self._by_value: dict[tuple[type[models.Model], str], set[Any]] = defaultdict(set)
-        self._collect(use_base_manager, pks)
+        self._collect(use_default_manager, pks)
 
     # -- reading rows ---------------------------------------------------------------------
 
@@ -197,11 +197,11 @@ class Graph:
             # else: covered by a more derived model
         return seen
 
-    def _collect(self, use_base_manager: bool, pks: list[Any] | None) -> None:
+    def _collect(self, use_default_manager: bool, pks: list[Any] | None) -> None:
         # Most derived models first: a child object covers its parent rows.
         ordered = sorted(self.selected, key=lambda m: (-len(m._meta.get_parent_list()), m._meta.label))
         for model in ordered:
-            manager = model._base_manager if use_base_manager else model._default_manager
+            manager = model._default_manager if use_default_manager else model._base_manager
             queryset = manager.using(self.using).order_by("pk")
             if pks is not None:
                 queryset = queryset.filter(pk__in=pks)

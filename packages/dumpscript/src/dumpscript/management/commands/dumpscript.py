@@ -35,11 +35,10 @@ class Command(BaseCommand):
             help="look up objects outside the selection by natural key instead of including them",
         )
         parser.add_argument(
-            "-a",
-            "--all",
+            "--default-manager",
             action="store_true",
-            dest="use_base_manager",
-            help="read rows through the base manager, including rows the default manager hides",
+            help="select rows through each model's default manager (as dumpdata does without --all), "
+            "leaving out rows it hides; by default every row is dumped",
         )
         parser.add_argument("--pks", help="only these primary keys, comma separated (one app.Model label)")
 
@@ -50,7 +49,7 @@ class Command(BaseCommand):
             exclude=options["exclude"],
             keep_pks=options["keep_pks"],
             natural_foreign=options["natural_foreign"],
-            use_base_manager=options["use_base_manager"],
+            use_default_manager=options["default_manager"],
             pks=pks,
         )
         output = options["output"]

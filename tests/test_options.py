@@ -1,0 +1,124 @@
+"""dumpscript's options, as a user of dumpdata would expect them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import BACKEND, Databases
+from dumpscript import DumpOptions, SelectionError, dump_script, load_script
+from testproject import sample
+from testproject.testapp import models as m
+
+
+def dump(*labels: str, **options: object) -> str:
+    return dump_script(*labels, options=DumpOptions(**options))  # type: ignore[arg-type]
+
+
+def test_label_order_never_changes_the_script(dbs: Databases) -> None:
+    sample.fill("default")
+    assert dump("testapp.Book", "testapp.Author") == dump("testapp.Author", "testapp.Book")
+    assert dump("testapp.Tag", "testapp.Place", "testapp.Note") == dump("testapp.Note", "testapp.Tag", "testapp.Place")
+
+
+def test_exclude(dbs: Databases) -> None:
+    sample.fill("default")
+    text = dump("testapp", exclude=["testapp.Sample", "testapp.Article"])
+    assert "Sample(" not in text
+    assert "Article(" not in text
+    assert "Author(" in text
+    result = dbs.manage("dumpscript", "testapp", "-e", "testapp.Sample", "--exclude", "testapp.Article")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == text
+
+
+def test_excluded_model_still_comes_along_when_referenced(dbs: Databases) -> None:
+    sample.fill("default")
+    text = dump("testapp.Book", exclude=["testapp.Author"])
+    assert 'Author(name="Ada Lovelace"' in text  # books need their authors
+    load_script(_write(dbs, text), using="other")
+    assert m.Book.objects.using("other").count() == 4
+
+
+def test_pks_selects_rows_of_one_model(dbs: Databases) -> None:
+    sample.fill("default")
+    pks = list(m.Tag.objects.using("default").order_by("pk").values_list("pk", flat=True))[:2]
+    text = dump("testapp.Tag", pks=[str(pk) for pk in pks])
+    assert text.count("Tag(") == 2
+    result = dbs.manage("dumpscript", "testapp.Tag", "--pks", ",".join(str(pk) for pk in pks))
+    assert result.stdout == text
+    with pytest.raises(SelectionError, match="single app.Model label"):
+        dump("testapp", pks=["1"])
+
+
+def test_every_row_by_default_or_what_the_default_manager_shows(dbs: Databases) -> None:
+    sample.fill("default")
+    assert "hidden and unreferenced" in dump("testapp.Post")
+    shown = dump("testapp.Post", use_default_manager=True)
+    assert "visible reply" in shown
+    assert 'title="hidden"' in shown  # pointed at by a visible post, so included
+    assert "hidden and unreferenced" not in shown
+    result = dbs.manage("dumpscript", "testapp.Post", "--default-manager")
+    assert result.stdout == shown
+
+
+def test_no_label_dumps_every_app_but_migration_rows(dbs: Databases) -> None:
+    sample.fill("default")
+    text = dump()
+    assert "Author(" in text
+    assert "ContentType(" not in text
+    assert "Permission(" not in text
+
+
+def test_migration_rows_cannot_be_selected(dbs: Databases) -> None:
+    with pytest.raises(SelectionError, match="contenttypes.ContentType: its rows are created by migrations"):
+        dump("contenttypes.ContentType")
+
+
+def _write(dbs: Databases, text: str) -> Path:
+    path = dbs.workdir / "options_data.py"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+NAIVE = """
+import datetime, sys
+import django
+django.setup()
+from django.db import connections
+from dumpscript import dump_script, load_script
+from testproject.testapp.models import Sample
+moment = datetime.datetime(2020, 2, 29, 23, 59, 58, 123456)
+Sample.objects.create(label="naive", moment=moment, clock=datetime.time(1, 2, 3, 4))
+text = dump_script("testapp.Sample")
+assert "datetime.datetime(2020, 2, 29, 23, 59, 58, 123456)," in text, text
+open(sys.argv[1], "w").write(text)
+load_script(sys.argv[1], using="other")
+loaded = Sample.objects.using("other").get(label="naive")
+assert loaded.moment == moment and loaded.moment.tzinfo is None, loaded.moment
+assert loaded.clock == datetime.time(1, 2, 3, 4)
+print("naive ok")
+"""
+
+
+def test_naive_datetimes_with_use_tz_off(dbs: Databases) -> None:
+    env = dbs.env
+    env["DUMPSCRIPT_USE_TZ"] = "0"
+    script = dbs.workdir / "naive_data.py"
+    result = subprocess.run(
+        [sys.executable, "-c", NAIVE, str(script)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "naive ok" in result.stdout
+
+
+def test_backend() -> None:
+    assert BACKEND in {"sqlite", "postgres"}
