@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Databases
 
+from conftest import Databases
 from dumpscript import (
     CycleError,
     DumpOptions,

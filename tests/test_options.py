@@ -50,7 +50,7 @@ def test_pks_selects_rows_of_one_model(dbs: Databases) -> None:
     assert text.count("Tag(") == 2
     result = dbs.manage("dumpscript", "testapp.Tag", "--pks", ",".join(str(pk) for pk in pks))
     assert result.stdout == text
-    with pytest.raises(SelectionError, match="single app.Model label"):
+    with pytest.raises(SelectionError, match=r"single app\.Model label"):
         dump("testapp", pks=["1"])
 
 
@@ -74,7 +74,7 @@ def test_no_label_dumps_every_app_but_migration_rows(dbs: Databases) -> None:
 
 
 def test_migration_rows_cannot_be_selected(dbs: Databases) -> None:
-    with pytest.raises(SelectionError, match="contenttypes.ContentType: its rows are created by migrations"):
+    with pytest.raises(SelectionError, match=r"contenttypes\.ContentType: its rows are created by migrations"):
         dump("contenttypes.ContentType")
 
 

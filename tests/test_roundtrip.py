@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BACKEND, Databases
 from django.core.management import call_command
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
+from conftest import BACKEND, Databases
 from dumpscript import DumpOptions, dump_script, load_script
 from testproject import sample
 from testproject.snapshot import Snapshot

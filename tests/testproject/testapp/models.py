@@ -197,4 +197,4 @@ class Post(models.Model):
     reply_to = models.ForeignKey("self", null=True, on_delete=models.CASCADE, related_name="+")
 
     objects = VisibleManager()
-    all_objects = models.Manager()
+    all_objects = models.Manager()  # noqa: DJ012
