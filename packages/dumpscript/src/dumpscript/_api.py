@@ -58,7 +58,7 @@ def dump_module(*labels: str, options: DumpOptions | None = None) -> cst.Module:
     )
     sections = order(graph.objects)
     assign_names(sections)
-    return ScriptBuilder(sections, graph.m2m, using=options.using, fields=graph.fields).build()
+    return ScriptBuilder(sections, graph.m2m, fields=graph.fields).build()
 
 
 def dump_script(*labels: str, options: DumpOptions | None = None) -> str:

@@ -9,6 +9,7 @@ with ``natural_foreign``, any model with natural keys are looked up instead.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -102,6 +103,7 @@ def written_fields(model: type[models.Model], keep_pks: bool) -> list[AnyField]:
     return result
 
 
+@functools.cache
 def generic_fks(model: type[models.Model]) -> list[GenericFK]:
     try:
         from django.contrib.contenttypes.fields import GenericForeignKey
@@ -162,6 +164,7 @@ class Graph:
         self.by_key: dict[tuple[str, Any], DumpObject] = {}
         self.dangling: set[tuple[str, Any]] = set()
         self._natural: dict[tuple[str, Any], Lookup] = {}
+        self._value_index: dict[tuple[type[models.Model], str], dict[Any, list[DumpObject]]] = {}
         self._fields: dict[type[models.Model], list[AnyField]] = {}
         self.m2m: list[M2MLinks] = []
         self._pending: dict[type[models.Model], set[Any]] = defaultdict(set)
@@ -376,7 +379,7 @@ class Graph:
         return self.by_key.get(key)
 
     def _objects_by_value(self, model: type[models.Model], attname: str) -> dict[Any, list[DumpObject]]:
-        cache = self.__dict__.setdefault("_value_index", {})
+        cache = self._value_index
         index_key = (model, attname)
         if index_key not in cache:
             root = root_model(model)._meta.label
@@ -387,7 +390,7 @@ class Graph:
                 if obj is not None:
                     index[value].append(obj)
             cache[index_key] = index
-        return cache[index_key]  # type: ignore[no-any-return]
+        return cache[index_key]
 
     def _resolve(self, obj: DumpObject) -> None:
         for f in self.fields(obj.model):

@@ -50,16 +50,13 @@ class ScriptBuilder:
         sections: list[Section],
         m2m: list[M2MLinks],
         *,
-        using: str,
         fields: Callable[[type[models.Model]], list[AnyField]],
     ) -> None:
         self.fields = fields
         self.sections = sections
         self.m2m = m2m
-        self.using = using
         self.imports = ImportSet()
         self._class_names: dict[type[models.Model], str] = {}
-        self._gfks: dict[type[models.Model], dict[str, Any]] = {}
 
     # -- names ------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
-from dumpscript import DumpOptions, DumpscriptError, check_output_name, dump_script, write_script
+from dumpscript import DumpOptions, DumpscriptError, dump_script, write_script
 
 
 class Command(BaseCommand):
@@ -55,7 +55,6 @@ class Command(BaseCommand):
         output = options["output"]
         try:
             if output:
-                check_output_name(output)
                 text = write_script(output, *labels, options=dump_options)
                 if options["verbosity"] >= 1:
                     count = text.count("\n")
