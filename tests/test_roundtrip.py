@@ -246,3 +246,11 @@ def test_postgres_specific_values(dbs: Databases) -> None:
 
 def test_backend_is_the_one_asked_for() -> None:
     assert connections["default"].vendor == ("postgresql" if BACKEND == "postgres" else "sqlite")
+
+
+def test_fast_rendering_equals_libcst_rendering(dbs: Databases) -> None:
+    from dumpscript import dump_module
+
+    sample.fill("default")
+    for labels in (("testapp",), ("testapp.Review",), ("testapp.Post", "testapp.Sample")):
+        assert dump(*labels) == dump_module(*labels).code

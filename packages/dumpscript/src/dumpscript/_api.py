@@ -16,7 +16,7 @@ from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS
 
 from dumpscript import _selection
-from dumpscript.cst import ScriptBuilder
+from dumpscript.cst import ScriptBuilder, module_code
 from dumpscript.errors import DumpscriptError, OutputNameError, SelectionError
 from dumpscript.graph import Graph
 from dumpscript.naming import assign_names
@@ -62,8 +62,8 @@ def dump_module(*labels: str, options: DumpOptions | None = None) -> cst.Module:
 
 
 def dump_script(*labels: str, options: DumpOptions | None = None) -> str:
-    """The script text for ``labels``; see :func:`dump_module`."""
-    return dump_module(*labels, options=options).code
+    """The script text for ``labels``: ``dump_module(...).code``, rendered faster."""
+    return module_code(dump_module(*labels, options=options))
 
 
 def check_output_name(path: str | os.PathLike[str]) -> None:

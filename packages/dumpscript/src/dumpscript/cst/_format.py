@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
+from dumpscript.cst import _render
+
 INDENT = "    "
 MAX_WIDTH = 88
-_EMPTY_MODULE = cst.Module(body=[])
 
 
 def _newline(indent: str) -> cst.ParenthesizedWhitespace:
@@ -15,8 +16,8 @@ def _newline(indent: str) -> cst.ParenthesizedWhitespace:
     )
 
 
-def width(node: cst.CSTNode) -> int:
-    return max(len(line) for line in _EMPTY_MODULE.code_for_node(node).splitlines() or [""])
+def width(node: cst.BaseExpression | cst.SimpleStatementLine, indent: str = "") -> int:
+    return _render.width(node, indent)
 
 
 def explode_call(call: cst.Call, depth: int = 0) -> cst.Call:
@@ -40,7 +41,7 @@ def fill_list(elements: list[cst.BaseExpression], depth: int, used: int, block_i
     if used + width(single) <= MAX_WIDTH:
         return single
     inner = INDENT * (depth + 1)
-    texts = [_EMPTY_MODULE.code_for_node(e) for e in elements]
+    texts = [_render.render_expression(e) for e in elements]
     items = []
     column = block_indent + len(inner)
     for position, element in enumerate(elements):
@@ -63,7 +64,7 @@ def statement(
 ) -> cst.SimpleStatementLine:
     """A statement line; a call too wide for the line is exploded one argument per line."""
     line = cst.SimpleStatementLine([node])
-    if len(INDENT) * depth + width(line) > MAX_WIDTH:
+    if width(line, INDENT * depth) > MAX_WIDTH:
         line = cst.SimpleStatementLine([_explode_outermost(node)])
     leading = [cst.EmptyLine(indent=False)] if blank_before else []
     leading += [cst.EmptyLine(comment=cst.Comment(f"# {text}")) for text in comment_lines or []]

@@ -228,7 +228,7 @@ class ScriptBuilder:
             call = lit.call(method, [self.target(t) for t in targets])
             comment = ["Many-to-many links"] if not statements else None
             line = cst.Expr(call)
-            if fmt.width(cst.SimpleStatementLine([line])) + len(fmt.INDENT) > fmt.MAX_WIDTH:
+            if fmt.width(cst.SimpleStatementLine([line]), fmt.INDENT) > fmt.MAX_WIDTH:
                 line = cst.Expr(fmt.explode_call(call))
             statements.append(fmt.statement(line, comment_lines=comment, blank_before=not statements))
         return statements
