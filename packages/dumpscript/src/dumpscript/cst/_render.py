@@ -109,16 +109,16 @@ def render_expression(node: cst.BaseExpression, indent: str = "") -> str:
     if isinstance(node, cst.Dict):
         items = []
         last = len(node.elements) - 1
-        for position, element in enumerate(node.elements):
-            if not isinstance(element, cst.DictElement):
+        for position, entry in enumerate(node.elements):
+            if not isinstance(entry, cst.DictElement):
                 raise _Unsupported("double star")
             items.append(
-                render_expression(element.key, indent)
-                + _ws(element.whitespace_before_colon, indent)
+                render_expression(entry.key, indent)
+                + _ws(entry.whitespace_before_colon, indent)
                 + ":"
-                + _ws(element.whitespace_after_colon, indent)
-                + render_expression(element.value, indent)
-                + _comma(element.comma, position != last, indent)
+                + _ws(entry.whitespace_after_colon, indent)
+                + render_expression(entry.value, indent)
+                + _comma(entry.comma, position != last, indent)
             )
         inner = (
             "{" + _ws(node.lbrace.whitespace_after, indent) + "".join(items)
