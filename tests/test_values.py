@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dumpscript.cst import ImportSet
+from dumpscript.cst._render import render_expression
 from dumpscript.values import EncodeContext, encode_python
 
 
@@ -22,6 +23,7 @@ def render(value: Any) -> tuple[str, dict[str, Any]]:
     imports = ImportSet()
     expression = encode_python(value, EncodeContext(imports))
     code = cst.Module(body=[]).code_for_node(expression)
+    assert render_expression(expression) == code  # the fast renderer agrees with LibCST
     namespace: dict[str, Any] = {}
     header = cst.Module(body=imports.head()).code
     exec(header, namespace)
