@@ -358,7 +358,9 @@ class Graph:
                 if isinstance(value, tuple):
                     by_value[value[1]].add(value[2])
             related = [f.name for f in model._meta.concrete_fields if f.is_relation]
-            manager = model._base_manager.using(self.using).select_related(*related)
+            manager = model._base_manager.using(self.using)
+            if related:  # natural keys often follow foreign keys (Permission → ContentType)
+                manager = manager.select_related(*related)
             for chunk in _chunks(sorted(pks, key=_sort_key)):
                 for instance in manager.filter(pk__in=chunk):
                     self._natural[self._key(model, instance.pk)] = Lookup(model, tuple(instance.natural_key()))  # type: ignore[attr-defined]
