@@ -78,6 +78,8 @@ def test_script_shape(dbs: Databases) -> None:
     # Multi-table inheritance: one object per row, the parent never written separately.
     assert text.count('name="Trattoria"') == 1
     assert text.count("Place(") == 1
+    # Pizza Hut is a bar and a restaurant: the restaurant is linked to the bar's place row.
+    assert re.search(r"restaurant_1 = Restaurant\(\s+place_ptr=bar_1,", text)
     assert not re.search(r"\bid=", text)  # auto primary keys are left out
 
 
@@ -92,13 +94,14 @@ def test_proxy_models_are_dumped_once_as_their_concrete_model(dbs: Databases) ->
 def test_parent_rows_covered_by_a_child_are_written_once(dbs: Databases) -> None:
     sample.fill("default")
     text = dump("testapp.Place", "testapp.Restaurant")
-    assert text.count("Place(") == 1  # only the plain place
+    assert text.count("Place(") == 2  # the plain place, and a bar (Bar is not selected)
     # Pizza Hut, and the Trattoria: ItalianRestaurant is not selected, so it is dumped as Restaurant.
     assert text.count("Restaurant(") == 2
     load_script(write(dbs, text), using="other")
-    assert m.Place.objects.using("other").count() == 3
+    assert m.Place.objects.using("other").count() == 4
     assert m.Restaurant.objects.using("other").count() == 2
     assert not m.ItalianRestaurant.objects.using("other").exists()
+    assert not m.Bar.objects.using("other").exists()
 
 
 def test_objects_outside_the_selection_are_included(dbs: Databases) -> None:

@@ -99,6 +99,9 @@ def _fill(using: str, vendor: str, p: str) -> None:
     trattoria = objects(m.ItalianRestaurant).create(
         name=f"{p}Trattoria", address="3 Via Roma", serves_pizza=True, has_wine=True, chef=alan
     )
+    # Pizza Hut is a bar too: a second child row of the same place row.
+    m.Bar(place_ptr_id=pizza.pk, serves_beer=True).save_base(using=using, raw=True)
+    objects(m.Bar).create(name=f"{p}Just a bar", address="4 Main St", serves_beer=False)
     plain.tags.set(tags[:1])
     trattoria.tags.set(tags[1:3])
     objects(m.Review).create(place=plain, stars=3, text=f"{p}fine")

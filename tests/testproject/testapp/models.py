@@ -108,6 +108,12 @@ class ItalianRestaurant(Restaurant):
     chef = models.ForeignKey(Author, null=True, on_delete=models.SET_NULL, related_name="+")
 
 
+class Bar(Place):
+    """A second child of Place: one place row can be a restaurant and a bar."""
+
+    serves_beer = models.BooleanField(default=True)
+
+
 class Review(models.Model):
     place = models.ForeignKey(Place, on_delete=models.CASCADE)
     restaurant = models.ForeignKey(Restaurant, null=True, on_delete=models.CASCADE, related_name="+")

@@ -38,6 +38,9 @@ class DumpObject:
     """Field name (FK, one-to-one or generic FK) → the object or lookup it points at."""
     var: str = ""
     """The script variable, set when the objects are ordered."""
+    link: str = ""
+    """For a second child of one parent row (a place that is a restaurant *and* a bar): the
+    parent-link field that points at the object that creates the shared parent row."""
 
     @property
     def label(self) -> str:
@@ -122,6 +125,12 @@ def generic_fks(model: type[models.Model]) -> list[GenericFK]:
     return list(found.values())
 
 
+def _common_ancestor(a: type[models.Model], b: type[models.Model]) -> type[models.Model]:
+    """The most derived model that both ``a`` and ``b`` inherit (multi-table) from."""
+    shared = [m for m in [b, *b._meta.get_parent_list()] if m in a._meta.get_parent_list()]
+    return max(shared, key=lambda m: len(m._meta.get_parent_list()))
+
+
 def _attname(model: type[models.Model], name: str) -> str:
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field)
@@ -162,6 +171,7 @@ class Graph:
         self.selected = models_
         self.lookup_models = lookup_models()
         self.by_key: dict[tuple[str, Any], DumpObject] = {}
+        self.extensions: dict[tuple[str, Any], list[DumpObject]] = defaultdict(list)
         self.dangling: set[tuple[str, Any]] = set()
         self._natural: dict[tuple[str, Any], Lookup] = {}
         self._value_index: dict[tuple[type[models.Model], str], dict[Any, list[DumpObject]]] = {}
@@ -194,10 +204,20 @@ class Graph:
             existing = self.by_key.get(key)
             if existing is None:
                 self.by_key[key] = DumpObject(model, pk, values, outside)
-            elif model is not existing.model and issubclass(model, existing.model):
-                # A reference needs the child row (an FK to Restaurant at a row read as a Place).
-                existing.model, existing.values = model, values
-            # else: covered by a more derived model
+                continue
+            for candidate in [existing, *self.extensions.get(key, [])]:
+                if issubclass(candidate.model, model):
+                    break  # covered by a more derived model
+                if issubclass(model, candidate.model):
+                    # A reference needs the child row (an FK to Restaurant at a row read as a Place).
+                    candidate.model, candidate.values = model, values
+                    break
+            else:
+                # Another child of the same parent row: created after, linked to the first.
+                extension = DumpObject(model, pk, values, outside)
+                extension.link = model._meta.get_ancestor_link(_common_ancestor(model, existing.model)).name
+                extension.targets[extension.link] = existing
+                self.extensions[key].append(extension)
         return seen
 
     def _collect(self, use_default_manager: bool, pks: list[Any] | None) -> None:
@@ -236,8 +256,8 @@ class Graph:
             )
             grouped: dict[DumpObject, list[Any]] = defaultdict(list)
             for source_pk, target_pk in rows.iterator(chunk_size=5000):
-                source = self.by_key.get(self._key(m2m.model, source_pk))
-                if source is None or source.outside or not issubclass(source.model, m2m.model):
+                source = self._object_for(m2m.model, self._key(m2m.model, source_pk))
+                if source is None or source.outside:
                     continue
                 grouped[source].append(target_pk)
             for source, target_pks in grouped.items():
@@ -256,8 +276,7 @@ class Graph:
         concrete = concrete_of(model)
         for pk in pks:
             key = self._key(concrete, pk)
-            existing = self.by_key.get(key)
-            if existing is not None and (existing.model is concrete or not issubclass(concrete, existing.model)):
+            if self._object_for(concrete, key) is not None:
                 continue
             if key not in self.dangling and key not in self._natural:
                 self._pending[concrete].add(pk)
@@ -274,7 +293,7 @@ class Graph:
         """Add referenced objects until nothing points outside the set; resolve references."""
         scanned: set[tuple[int, type[models.Model]]] = set()
         while True:
-            for obj in list(self.by_key.values()):
+            for obj in self.objects:
                 if (id(obj), obj.model) not in scanned:
                     scanned.add((id(obj), obj.model))
                     self._scan(obj)
@@ -282,7 +301,7 @@ class Graph:
                 break
             self._fetch_pending()
         self._fetch_lookups()
-        for obj in self.by_key.values():
+        for obj in self.objects:
             self._resolve(obj)
         for links in self.m2m:
             model = links.field.related_model
@@ -378,7 +397,17 @@ class Graph:
             for obj in self._objects_by_value(model, attname).get(value, []):
                 return obj
             return None
-        return self.by_key.get(key)
+        return self._object_for(concrete_of(model), key)
+
+    def _object_for(self, model: type[models.Model], key: tuple[str, Any]) -> DumpObject | None:
+        """The object of ``key`` that is a ``model`` (the first child, or a second one)."""
+        primary = self.by_key.get(key)
+        if primary is None or issubclass(primary.model, model):
+            return primary
+        for extension in self.extensions.get(key, []):
+            if issubclass(extension.model, model):
+                return extension
+        return None
 
     def _objects_by_value(self, model: type[models.Model], attname: str) -> dict[Any, list[DumpObject]]:
         cache = self._value_index
@@ -388,7 +417,7 @@ class Graph:
             index: dict[Any, list[DumpObject]] = defaultdict(list)
             rows = model._base_manager.using(self.using).values_list(attname, "pk")
             for value, pk in rows.iterator(chunk_size=5000):
-                obj = self.by_key.get((root, pk))
+                obj = self._object_for(model, (root, pk))
                 if obj is not None:
                     index[value].append(obj)
             cache[index_key] = index
@@ -416,4 +445,5 @@ class Graph:
 
     @property
     def objects(self) -> list[DumpObject]:
-        return list(self.by_key.values())
+        extensions = [obj for objs in self.extensions.values() for obj in objs]
+        return [*self.by_key.values(), *extensions]

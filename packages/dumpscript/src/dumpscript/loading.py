@@ -16,6 +16,7 @@ from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 
 from dumpscript.errors import ScriptError
+from dumpscript.graph import root_model
 
 
 @dataclass
@@ -58,18 +59,16 @@ def _tables(using: str) -> list[type[models.Model]]:
 
 
 def _counts(using: str, tables: list[type[models.Model]]) -> Counter[type[models.Model]]:
-    return Counter({model: model._base_manager.using(using).count() for model in tables})
-
-
-def _own_counts(delta: dict[type[models.Model], int]) -> dict[str, int]:
-    """Per-model counts, rows of multi-table children not counted again for their parents."""
-    result = {}
-    for model, count in delta.items():
-        children = [m for m in delta if model in m._meta.parents]
-        own = count - sum(delta[child] for child in children)
-        if own:
-            result[model._meta.label] = own
-    return dict(sorted(result.items()))
+    """Rows per model, not counting rows that are rows of a multi-table child model too."""
+    counts: Counter[type[models.Model]] = Counter()
+    for model in tables:
+        queryset = model._base_manager.using(using).all()
+        for child in tables:
+            link = child._meta.parents.get(model) if child is not model else None
+            if link is not None:
+                queryset = queryset.filter(**{f"{link.related_query_name()}__isnull": True})
+        counts[model] = queryset.count()
+    return counts
 
 
 def created_models(source: bytes, filename: str) -> list[type[models.Model]]:
@@ -134,7 +133,13 @@ def load_script(
         with transaction.atomic(using=using):
             if replace:
                 for model in created_models(script.read_bytes(), str(script)):
-                    _, per_label = model._base_manager.using(using).all().delete()
+                    # Delete through the root of a multi-table chain, so that other children of
+                    # the same parent rows go too (Django leaves them dangling otherwise).
+                    root = root_model(model)
+                    rows = root._base_manager.using(using).all()
+                    if root is not model:
+                        rows = rows.filter(pk__in=model._base_manager.using(using).values("pk"))
+                    _, per_label = rows.delete()
                     for label, count in per_label.items():
                         if count:
                             result.deleted[label] = result.deleted.get(label, 0) + count
@@ -147,7 +152,11 @@ def load_script(
                 else:
                     run()
             after = _counts(using, tables)
-            result.created = _own_counts({m: after[m] - before[m] for m in tables if after[m] != before[m]})
+            result.created = {
+                m._meta.label: after[m] - before[m]
+                for m in sorted(tables, key=lambda m: m._meta.label)
+                if after[m] != before[m]
+            }
             if dry_run:
                 transaction.set_rollback(True, using=using)
     except ScriptError:

@@ -109,6 +109,8 @@ class ScriptBuilder:
                 gfk_parts[gfk.fk_field.attname] = None
         result: list[tuple[str, cst.BaseExpression]] = []
         auto_now: list[tuple[str, cst.BaseExpression]] = []
+        if obj.link:  # a second child of a parent row that another object creates
+            result.append((obj.link, self.target(obj.targets[obj.link])))
         for f in self.fields(obj.model):
             if f.attname in gfk_parts:
                 gfk_name = gfk_parts[f.attname]
