@@ -215,7 +215,9 @@ class Graph:
             else:
                 # Another child of the same parent row: created after, linked to the first.
                 extension = DumpObject(model, pk, values, outside)
-                extension.link = model._meta.get_ancestor_link(_common_ancestor(model, existing.model)).name
+                link = model._meta.get_ancestor_link(_common_ancestor(model, existing.model))
+                assert link is not None
+                extension.link = link.name
                 extension.targets[extension.link] = existing
                 self.extensions[key].append(extension)
         return seen

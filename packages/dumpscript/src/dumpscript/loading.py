@@ -65,7 +65,7 @@ def _counts(using: str, tables: list[type[models.Model]]) -> Counter[type[models
         queryset = model._base_manager.using(using).all()
         for child in tables:
             link = child._meta.parents.get(model) if child is not model else None
-            if link is not None:
+            if isinstance(link, models.OneToOneField):
                 queryset = queryset.filter(**{f"{link.related_query_name()}__isnull": True})
         counts[model] = queryset.count()
     return counts
