@@ -98,6 +98,13 @@ def docs(session: nox.Session) -> None:
 
 
 @nox.session(python=DEFAULT[0])
+def bench(session: nox.Session) -> None:
+    """Benchmark against dumpdata/loaddata and django-extensions (``-- --sizes 10000,100000,1000000``)."""
+    session.install(_django_spec(DEFAULT[1]), "-e", CORE, "Pillow", "django-extensions")
+    session.run("python", "benchmarks/bench.py", *session.posargs)
+
+
+@nox.session(python=DEFAULT[0])
 def demo(session: nox.Session) -> None:
     """The main job on the bundled example site: fill, dumpscript, loadscript, compare."""
     session.install(_django_spec(DEFAULT[1]), "-e", CORE)

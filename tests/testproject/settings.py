@@ -35,4 +35,7 @@ def _database(alias: str) -> dict:
     return {"ENGINE": "django.db.backends.sqlite3", "NAME": name or f"/tmp/dumpscript_{alias}.sqlite3"}
 
 
+if os.environ.get("DUMPSCRIPT_BENCH_EXTENSIONS") == "1":  # benchmarks compare with the old tool
+    INSTALLED_APPS.append("django_extensions")
+
 DATABASES = {"default": _database("default"), "other": _database("other")}
