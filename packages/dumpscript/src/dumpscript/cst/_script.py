@@ -12,10 +12,12 @@ from django.db import models
 from dumpscript._types import AnyField
 from dumpscript.cst import _format as fmt
 from dumpscript.cst._imports import ImportSet
+from dumpscript.cst._render import module_code, render_expression, render_statement
 from dumpscript.graph import DumpObject, Lookup, M2MLinks, Target, generic_fks
 from dumpscript.ordering import Edge, Group, Section
 from dumpscript.values import EncodeContext, encode_field_value, encode_python
 from dumpscript.values import _literals as lit
+from dumpscript.values._text import field_value_text
 
 PREAMBLE = """
 if __name__ == "__main__":  # run on its own: set Django up before importing the models
@@ -42,6 +44,56 @@ def _parse_statements(source: str) -> list[cst.SimpleStatementLine | cst.BaseCom
     return list(cst.parse_module(source.lstrip("\n")).body)
 
 
+class _Arg:
+    """A keyword argument's value, written as a LibCST node or, for speed, as text."""
+
+    __slots__ = ("builder", "field", "node", "value", "where")
+
+    def __init__(
+        self,
+        builder: ScriptBuilder,
+        value: Any = None,
+        field: AnyField | None = None,
+        where: str = "",
+        node: cst.BaseExpression | None = None,
+    ) -> None:
+        self.builder, self.value, self.field, self.where, self.node = builder, value, field, where, node
+
+    def expr(self) -> cst.BaseExpression:
+        if self.node is not None:
+            return self.node
+        context = EncodeContext(self.builder.imports, where=self.where)
+        if self.field is None:
+            return encode_python(self.value, context)
+        return encode_field_value(self.value, self.field, context)
+
+    def text(self) -> str:
+        if self.node is not None:
+            return self.node.value if isinstance(self.node, cst.Name) else render_expression(self.node)
+        context = EncodeContext(self.builder.imports, where=self.where)
+        if self.field is None:
+            return render_expression(encode_python(self.value, context))
+        return field_value_text(self.value, self.field, context)
+
+
+Piece = cst.SimpleStatementLine | str
+"""A statement of ``run()``: a LibCST node, or its text when the builder writes text."""
+
+
+def _call_text(head: str, kwargs: list[tuple[str, str]], trailer: str = "") -> str:
+    """``head(k=v, ...)``, exploded one argument per line when too wide (as the CST path)."""
+    indent = fmt.INDENT
+    single = f"{indent}{head}({', '.join(f'{k}={v}' for k, v in kwargs)}){trailer}"
+    if len(single) <= fmt.MAX_WIDTH or not kwargs:
+        return single + "\n"
+    inner = indent * 2
+    return f"{indent}{head}(\n" + "".join(f"{inner}{k}={v},\n" for k, v in kwargs) + f"{indent}){trailer}\n"
+
+
+def _lead_text(comment_lines: list[str] | None, blank_before: bool) -> str:
+    return ("\n" if blank_before else "") + "".join(f"{fmt.INDENT}# {c}\n" for c in comment_lines or [])
+
+
 class ScriptBuilder:
     """Builds the script for a dump: docstring, imports, standalone preamble, ``run()``."""
 
@@ -53,6 +105,7 @@ class ScriptBuilder:
         fields: Callable[[type[models.Model]], list[AnyField]],
     ) -> None:
         self.fields = fields
+        self.text_mode = False
         self.sections = sections
         self.m2m = m2m
         self.imports = ImportSet()
@@ -98,24 +151,25 @@ class ScriptBuilder:
         call = cst.Attribute(manager, cst.Name("get_by_natural_key"))
         return lit.call(call, [encode_python(value, context) for value in target.key])
 
-    def kwargs(
-        self, obj: DumpObject, deferred: set[str]
-    ) -> tuple[list[tuple[str, cst.BaseExpression]], list[tuple[str, cst.BaseExpression]]]:
+    def target_arg(self, target: Target) -> _Arg:
+        return _Arg(self, node=self.target(target))
+
+    def kwargs(self, obj: DumpObject, deferred: set[str]) -> tuple[list[tuple[str, _Arg]], list[tuple[str, _Arg]]]:
         """Constructor keyword arguments, and the auto_now values that need an update."""
         gfk_parts: dict[str, str | None] = {}
         for gfk in generic_fks(obj.model):
             if gfk.name in obj.targets:
                 gfk_parts[gfk.ct_field.attname] = gfk.name
                 gfk_parts[gfk.fk_field.attname] = None
-        result: list[tuple[str, cst.BaseExpression]] = []
-        auto_now: list[tuple[str, cst.BaseExpression]] = []
+        result: list[tuple[str, _Arg]] = []
+        auto_now: list[tuple[str, _Arg]] = []
         if obj.link:  # a second child of a parent row that another object creates
-            result.append((obj.link, self.target(obj.targets[obj.link])))
+            result.append((obj.link, self.target_arg(obj.targets[obj.link])))
         for f in self.fields(obj.model):
             if f.attname in gfk_parts:
                 gfk_name = gfk_parts[f.attname]
                 if gfk_name is not None and gfk_name not in deferred:
-                    result.append((gfk_name, self.target(obj.targets[gfk_name])))
+                    result.append((gfk_name, self.target_arg(obj.targets[gfk_name])))
                 continue
             value = obj.values[f.attname]
             if f.is_relation and value is not None:
@@ -123,32 +177,37 @@ class ScriptBuilder:
                     continue
                 target = obj.targets.get(f.name)
                 if target is not None:
-                    result.append((f.name, self.target(target)))
-                    continue
-                context = EncodeContext(self.imports, where=f"{obj.label}.{f.name}")
-                result.append((f.attname, encode_python(value, context)))  # points at a missing row
+                    result.append((f.name, self.target_arg(target)))
+                else:  # points at a missing row
+                    result.append((f.attname, _Arg(self, value, None, f"{obj.label}.{f.name}")))
                 continue
-            context = EncodeContext(self.imports, where=f"{obj.label}.{f.name}")
-            expression = encode_field_value(value, f, context)
+            arg = _Arg(self, value, f, f"{obj.label}.{f.name}")
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
-                auto_now.append((f.name, expression))
+                auto_now.append((f.name, arg))
             else:
-                result.append((f.name, expression))
+                result.append((f.name, arg))
         return result, auto_now
 
     # -- statements -------------------------------------------------------------------------
 
-    def group_statements(self, group: Group, deferred: set[tuple[int, str]], first: bool) -> list[cst.BaseStatement]:
+    def group_statements(self, group: Group, deferred: set[tuple[int, str]], first: bool) -> list[Piece]:
         model = group.model
-        statements: list[cst.BaseStatement] = []
+        statements: list[Piece] = []
         multi_table = bool(model._meta.parents)
         updates = []
+        cls = self.cls(model).value
         for position, obj in enumerate(group.objects):
             skipped = {name for (oid, name) in deferred if oid == id(obj)}
             kwargs, auto_now = self.kwargs(obj, skipped)
-            assign = cst.Assign([cst.AssignTarget(lit.name(obj.var))], lit.call(self.cls(model), [], kwargs))
             comments = [model._meta.label] if position == 0 else None
-            statements.append(fmt.statement(assign, comment_lines=comments, blank_before=position == 0 and not first))
+            blank = position == 0 and not first
+            if self.text_mode:
+                pairs = [(name, arg.text()) for name, arg in kwargs]
+                statements.append(_lead_text(comments, blank) + _call_text(f"{obj.var} = {cls}", pairs))
+            else:
+                call = lit.call(self.cls(model), [], [(name, arg.expr()) for name, arg in kwargs])
+                assign = cst.Assign([cst.AssignTarget(lit.name(obj.var))], call)
+                statements.append(fmt.statement(assign, comment_lines=comments, blank_before=blank))
             if multi_table:  # bulk_create cannot save multi-table inheritance
                 save = lit.call(lit.attribute(f"{obj.var}.save"), [], [("using", self._using())])
                 statements.append(fmt.statement(cst.Expr(save)))
@@ -159,20 +218,27 @@ class ScriptBuilder:
             prefix = fmt.width(method) + len(fmt.INDENT) + 1
             objs = fmt.fill_list([lit.name(o.var) for o in group.objects], depth=0, used=prefix)
             statements.append(fmt.statement(cst.Expr(lit.call(method, [objs]))))
+        manager = f"{cls}.{model._default_manager.name}.using(using)"
         for obj, values in updates:
             # auto_now and auto_now_add fields are overwritten on save(); set the dumped values after.
+            comment = ["auto_now fields are set on save(); restore the dumped values"] if obj is updates[0][0] else None
+            if self.text_mode:
+                pairs = [(name, arg.text()) for name, arg in values]
+                statements.append(
+                    _lead_text(comment, False) + _call_text(f"{manager}.filter(pk={obj.var}.pk).update", pairs)
+                )
+                continue
             query = lit.call(
                 cst.Attribute(self.manager(model, "using", self._using()), cst.Name("filter")),
                 [],
                 [("pk", lit.attribute(f"{obj.var}.pk"))],
             )
-            update = lit.call(cst.Attribute(query, cst.Name("update")), [], values)
-            comment = ["auto_now fields are set on save(); restore the dumped values"] if obj is updates[0][0] else None
+            update = lit.call(cst.Attribute(query, cst.Name("update")), [], [(n, a.expr()) for n, a in values])
             statements.append(fmt.statement(cst.Expr(update), comment_lines=comment))
         return statements
 
-    def deferred_statements(self, edges: list[Edge]) -> list[cst.BaseStatement]:
-        statements: list[cst.BaseStatement] = []
+    def deferred_statements(self, edges: list[Edge]) -> list[Piece]:
+        statements: list[Piece] = []
         by_model: dict[type[models.Model], tuple[list[DumpObject], list[str]]] = {}
         for position, edge in enumerate(edges):
             assign = cst.Assign(
@@ -200,7 +266,7 @@ class ScriptBuilder:
             statements.append(fmt.statement(cst.Expr(call)))
         return statements
 
-    def m2m_statements(self) -> list[cst.BaseStatement]:
+    def m2m_statements(self) -> list[Piece]:
         order: dict[int, int] = {}
         for section in self.sections:
             for group in section.groups:
@@ -212,7 +278,7 @@ class ScriptBuilder:
                 return (0, order[id(target)])
             return (1, tuple(str(part) for part in target.key))
 
-        statements: list[cst.BaseStatement] = []
+        statements: list[Piece] = []
         done_pairs: set[tuple[int, int, str]] = set()
         for links in sorted(self.m2m, key=lambda item: (order[id(item.source)], item.field.name)):
             targets = sorted(links.targets, key=rank)
@@ -253,14 +319,14 @@ class ScriptBuilder:
         text = "\n".join(line.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') for line in lines)
         return cst.SimpleStatementLine([cst.Expr(cst.SimpleString(f'"""{text}\n"""'))])
 
-    def build(self) -> cst.Module:
+    def _body(self) -> list[Piece]:
         self._register_models()
         for module in ("argparse", "os", "sys", "django"):
             self.imports.module(module)
         self.imports.name("django.db", "DEFAULT_DB_ALIAS")
         self.imports.name("django.db", "transaction")
         deferred_keys = {(id(e.source), e.name) for s in self.sections for e in s.deferred}
-        body: list[cst.BaseStatement] = [cst.SimpleStatementLine([cst.Expr(cst.SimpleString(RUN_DOC))])]
+        body: list[Piece] = [cst.SimpleStatementLine([cst.Expr(cst.SimpleString(RUN_DOC))])]
         first = True
         for section in self.sections:
             for group in section.groups:
@@ -274,6 +340,9 @@ class ScriptBuilder:
                     [cst.Pass()], leading_lines=[cst.EmptyLine(comment=cst.Comment("# The selection holds no rows."))]
                 )
             )
+        return body
+
+    def _module(self, body: list[cst.SimpleStatementLine]) -> cst.Module:
         run = cst.FunctionDef(
             name=cst.Name("run"),
             params=cst.Parameters(
@@ -299,3 +368,26 @@ class ScriptBuilder:
         main = _parse_statements(MAIN)
         main[0] = main[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
         return cst.Module(body=[docstring, *head, *preamble, *late, run, *main])
+
+    def build(self) -> cst.Module:
+        """The script as a LibCST module, every statement a node."""
+        self.text_mode = False
+        body = self._body()
+        assert all(isinstance(piece, cst.SimpleStatementLine) for piece in body)
+        return self._module(body)  # type: ignore[arg-type]
+
+    def build_text(self) -> str:
+        """The script's text: ``build().code``, with the object blocks written as text directly.
+
+        The skeleton (docstring, imports, preamble, ``run()``'s other statements) is still
+        LibCST nodes; only the blocks that carry the rows' values skip building nodes.
+        """
+        self.text_mode = True
+        body = self._body()
+        marker = "# dumpscript: body"
+        placeholder = cst.SimpleStatementLine([cst.Pass()], leading_lines=[cst.EmptyLine(comment=cst.Comment(marker))])
+        code = module_code(self._module([placeholder]))
+        indent = fmt.INDENT
+        head, _, tail = code.partition(f"{indent}{marker}\n{indent}pass\n")
+        text = "".join(piece if isinstance(piece, str) else render_statement(piece, indent) for piece in body)
+        return head + text + tail

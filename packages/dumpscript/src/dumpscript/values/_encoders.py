@@ -183,31 +183,32 @@ def _typed(*types: type, expected: str) -> Encoder:
             raise _unsupported(value, context, expected)
         return encode_python(value, context)
 
+    encode.accepts = types  # type: ignore[attr-defined]  # for the fast text path
     return encode
 
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
-def _check_json(value: Any, context: EncodeContext) -> None:
+def check_json(value: Any, context: EncodeContext) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise _unsupported(key, context, "str keys in JSON")
-            _check_json(item, context)
+            check_json(item, context)
     elif isinstance(value, list):
         for item in value:
-            _check_json(item, context)
+            check_json(item, context)
     elif not isinstance(value, _JSON_SCALARS):
         raise _unsupported(value, context, "JSON data")
 
 
-def _encode_json(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
-    _check_json(value, context)
+def encode_json(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
+    check_json(value, context)
     return encode_python(value, context)
 
 
-def _encode_file(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
+def encode_file(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
     # values_list() returns the stored name; a model instance returns a FieldFile.
     return lit.string(value if isinstance(value, str) else str(value.name or ""))
 
@@ -242,14 +243,14 @@ def _register_builtins() -> None:
     register_encoder(models.DurationField, _typed(datetime.timedelta, expected="timedelta"))
     register_encoder(models.UUIDField, _typed(uuid.UUID, expected="UUID"))
     register_encoder(models.BinaryField, _typed(bytes, bytearray, memoryview, expected="bytes"))
-    register_encoder(models.JSONField, _encode_json)
-    register_encoder(models.FileField, _encode_file)
+    register_encoder(models.JSONField, encode_json)
+    register_encoder(models.FileField, encode_file)
     try:
         from django.contrib.postgres.fields import ArrayField, HStoreField
     except ImportError:  # psycopg is not installed
         return
     register_encoder(ArrayField, _encode_array)
-    register_encoder(HStoreField, _encode_json)
+    register_encoder(HStoreField, encode_json)
 
 
 _register_builtins()

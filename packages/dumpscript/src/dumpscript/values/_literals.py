@@ -20,13 +20,20 @@ def _escape_char(ch: str) -> str:
     return f"\\U{code:08x}"
 
 
+def string_text(value: str) -> str:
+    """The source of a double-quoted string literal; printable unicode kept, the rest escaped."""
+    if value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return '"' + "".join(_escape_char(ch) for ch in value) + '"'
+
+
 def string(value: str) -> cst.SimpleString:
     """A double-quoted string literal; printable unicode is kept, the rest escaped."""
-    return cst.SimpleString('"' + "".join(_escape_char(ch) for ch in value) + '"')
+    return cst.SimpleString(string_text(value))
 
 
-def bytes_(value: bytes) -> cst.SimpleString:
-    """A ``b"..."`` literal: printable ASCII kept, every other byte as ``\\xNN``."""
+def bytes_text(value: bytes) -> str:
+    """The source of a ``b"..."`` literal: printable ASCII kept, every other byte as ``\\xNN``."""
     parts = []
     for byte in value:
         ch = chr(byte)
@@ -36,7 +43,12 @@ def bytes_(value: bytes) -> cst.SimpleString:
             parts.append(ch)
         else:
             parts.append(f"\\x{byte:02x}")
-    return cst.SimpleString('b"' + "".join(parts) + '"')
+    return 'b"' + "".join(parts) + '"'
+
+
+def bytes_(value: bytes) -> cst.SimpleString:
+    """A ``b"..."`` literal: printable ASCII kept, every other byte as ``\\xNN``."""
+    return cst.SimpleString(bytes_text(value))
 
 
 def _negate(node: cst.BaseExpression) -> cst.BaseExpression:
