@@ -79,6 +79,7 @@ def concrete_of(model: type[models.Model]) -> type[models.Model]:
     return concrete
 
 
+@functools.cache
 def root_model(model: type[models.Model]) -> type[models.Model]:
     """The top concrete model of a multi-table inheritance chain (the model itself if none)."""
     for parent in model._meta.get_parent_list():

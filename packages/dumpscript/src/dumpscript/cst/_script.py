@@ -47,7 +47,7 @@ def _parse_statements(source: str) -> list[cst.SimpleStatementLine | cst.BaseCom
 class _Arg:
     """A keyword argument's value, written as a LibCST node or, for speed, as text."""
 
-    __slots__ = ("builder", "field", "node", "value", "where")
+    __slots__ = ("builder", "field", "name", "node", "value", "where")
 
     def __init__(
         self,
@@ -56,10 +56,14 @@ class _Arg:
         field: AnyField | None = None,
         where: str = "",
         node: cst.BaseExpression | None = None,
+        name: str = "",
     ) -> None:
         self.builder, self.value, self.field, self.where, self.node = builder, value, field, where, node
+        self.name = name  # a variable
 
     def expr(self) -> cst.BaseExpression:
+        if self.name:
+            return lit.name(self.name)
         if self.node is not None:
             return self.node
         context = EncodeContext(self.builder.imports, where=self.where)
@@ -68,6 +72,8 @@ class _Arg:
         return encode_field_value(self.value, self.field, context)
 
     def text(self) -> str:
+        if self.name:
+            return self.name
         if self.node is not None:
             return self.node.value if isinstance(self.node, cst.Name) else render_expression(self.node)
         context = EncodeContext(self.builder.imports, where=self.where)
@@ -80,14 +86,14 @@ Piece = cst.SimpleStatementLine | str
 """A statement of ``run()``: a LibCST node, or its text when the builder writes text."""
 
 
-def _call_text(head: str, kwargs: list[tuple[str, str]], trailer: str = "") -> str:
-    """``head(k=v, ...)``, exploded one argument per line when too wide (as the CST path)."""
+def _call_text(head: str, args: list[str]) -> str:
+    """``head(arg, k=v, ...)``, exploded one argument per line when too wide (as the CST path)."""
     indent = fmt.INDENT
-    single = f"{indent}{head}({', '.join(f'{k}={v}' for k, v in kwargs)}){trailer}"
-    if len(single) <= fmt.MAX_WIDTH or not kwargs:
+    single = f"{indent}{head}({', '.join(args)})"
+    if len(single) <= fmt.MAX_WIDTH or not args:
         return single + "\n"
     inner = indent * 2
-    return f"{indent}{head}(\n" + "".join(f"{inner}{k}={v},\n" for k, v in kwargs) + f"{indent}){trailer}\n"
+    return f"{indent}{head}(\n" + "".join(f"{inner}{arg},\n" for arg in args) + f"{indent})\n"
 
 
 def _lead_text(comment_lines: list[str] | None, blank_before: bool) -> str:
@@ -152,6 +158,8 @@ class ScriptBuilder:
         return lit.call(call, [encode_python(value, context) for value in target.key])
 
     def target_arg(self, target: Target) -> _Arg:
+        if isinstance(target, DumpObject):
+            return _Arg(self, name=target.var)
         return _Arg(self, node=self.target(target))
 
     def kwargs(self, obj: DumpObject, deferred: set[str]) -> tuple[list[tuple[str, _Arg]], list[tuple[str, _Arg]]]:
@@ -202,8 +210,8 @@ class ScriptBuilder:
             comments = [model._meta.label] if position == 0 else None
             blank = position == 0 and not first
             if self.text_mode:
-                pairs = [(name, arg.text()) for name, arg in kwargs]
-                statements.append(_lead_text(comments, blank) + _call_text(f"{obj.var} = {cls}", pairs))
+                args = [f"{name}={arg.text()}" for name, arg in kwargs]
+                statements.append(_lead_text(comments, blank) + _call_text(f"{obj.var} = {cls}", args))
             else:
                 call = lit.call(self.cls(model), [], [(name, arg.expr()) for name, arg in kwargs])
                 assign = cst.Assign([cst.AssignTarget(lit.name(obj.var))], call)
@@ -223,10 +231,9 @@ class ScriptBuilder:
             # auto_now and auto_now_add fields are overwritten on save(); set the dumped values after.
             comment = ["auto_now fields are set on save(); restore the dumped values"] if obj is updates[0][0] else None
             if self.text_mode:
-                pairs = [(name, arg.text()) for name, arg in values]
-                statements.append(
-                    _lead_text(comment, False) + _call_text(f"{manager}.filter(pk={obj.var}.pk).update", pairs)
-                )
+                args = [f"{name}={arg.text()}" for name, arg in values]
+                head = f"{manager}.filter(pk={obj.var}.pk).update"
+                statements.append(_lead_text(comment, False) + _call_text(head, args))
                 continue
             query = lit.call(
                 cst.Attribute(self.manager(model, "using", self._using()), cst.Name("filter")),
@@ -292,9 +299,13 @@ class ScriptBuilder:
                 targets = kept
             if not targets:
                 continue
-            method = lit.attribute(f"{links.source.var}.{links.field.name}.add")
-            call = lit.call(method, [self.target(t) for t in targets])
             comment = ["Many-to-many links"] if not statements else None
+            head = f"{links.source.var}.{links.field.name}.add"
+            if self.text_mode:
+                args = [self.target_arg(t).text() for t in targets]
+                statements.append(_lead_text(comment, not statements) + _call_text(head, args))
+                continue
+            call = lit.call(lit.attribute(head), [self.target(t) for t in targets])
             line = cst.Expr(call)
             if fmt.width(cst.SimpleStatementLine([line]), fmt.INDENT) > fmt.MAX_WIDTH:
                 line = cst.Expr(fmt.explode_call(call))
