@@ -257,3 +257,12 @@ def test_fast_rendering_equals_libcst_rendering(dbs: Databases) -> None:
     sample.fill("default")
     for labels in (("testapp",), ("testapp.Review",), ("testapp.Post", "testapp.Sample")):
         assert dump(*labels) == dump_module(*labels).code
+
+
+def test_fast_rendering_equals_libcst_rendering_at_scale(dbs: Databases) -> None:
+    from dumpscript import dump_module
+    from testproject import bulk
+
+    bulk.build(3000)
+    sample.fill("default")
+    assert dump("testapp") == dump_module("testapp").code

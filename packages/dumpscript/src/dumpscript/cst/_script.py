@@ -96,6 +96,33 @@ def _call_text(head: str, args: list[str]) -> str:
     return f"{indent}{head}(\n" + "".join(f"{inner}{arg},\n" for arg in args) + f"{indent})\n"
 
 
+def _list_call_text(head: str, names: list[str]) -> str:
+    """``head([a, b, ...])`` with the list filling lines, as :func:`_format.fill_list` lays it out."""
+    indent = fmt.INDENT
+    single = f"{indent}{head}([{', '.join(names)}])"
+    if len(single) <= fmt.MAX_WIDTH:
+        return single + "\n"
+    inner = indent * 2
+    parts = [f"{indent}{head}([\n{inner}"]
+    column = len(inner)
+    last = len(names) - 1
+    for position, name in enumerate(names):
+        column += len(name) + 1
+        parts.append(name + ",")
+        if position == last:
+            parts.append(f"\n{indent}])\n")
+        elif column + 1 + len(names[position + 1]) + 1 <= fmt.MAX_WIDTH:
+            parts.append(" ")
+            column += 1
+        else:
+            parts.append(f"\n{inner}")
+            column = len(inner)
+    text = "".join(parts)
+    if max(len(line) for line in text.splitlines()) > fmt.MAX_WIDTH:
+        return ""  # a name too long for any line: let the CST path lay it out
+    return text
+
+
 def _lead_text(comment_lines: list[str] | None, blank_before: bool) -> str:
     return ("\n" if blank_before else "") + "".join(f"{fmt.INDENT}# {c}\n" for c in comment_lines or [])
 
@@ -204,6 +231,7 @@ class ScriptBuilder:
         multi_table = bool(model._meta.parents)
         updates = []
         cls = self.cls(model).value
+        manager = f"{cls}.{model._default_manager.name}.using(using)"
         for position, obj in enumerate(group.objects):
             skipped = {name for (oid, name) in deferred if oid == id(obj)}
             kwargs, auto_now = self.kwargs(obj, skipped)
@@ -221,12 +249,14 @@ class ScriptBuilder:
                 statements.append(fmt.statement(cst.Expr(save)))
             if auto_now:
                 updates.append((obj, auto_now))
-        if not multi_table:
+        text = _list_call_text(f"{manager}.bulk_create", [o.var for o in group.objects]) if self.text_mode else ""
+        if text and not multi_table:
+            statements.append(text)
+        elif not multi_table:
             method = cst.Attribute(self.manager(model, "using", self._using()), cst.Name("bulk_create"))
             prefix = fmt.width(method) + len(fmt.INDENT) + 1
             objs = fmt.fill_list([lit.name(o.var) for o in group.objects], depth=0, used=prefix)
             statements.append(fmt.statement(cst.Expr(lit.call(method, [objs]))))
-        manager = f"{cls}.{model._default_manager.name}.using(using)"
         for obj, values in updates:
             # auto_now and auto_now_add fields are overwritten on save(); set the dumped values after.
             comment = ["auto_now fields are set on save(); restore the dumped values"] if obj is updates[0][0] else None
