@@ -100,7 +100,8 @@ def docs(session: nox.Session) -> None:
 @nox.session(python=DEFAULT[0])
 def bench(session: nox.Session) -> None:
     """Benchmark against dumpdata/loaddata and django-extensions (``-- --sizes 10000,100000,1000000``)."""
-    session.install(_django_spec(DEFAULT[1]), "-e", CORE, "Pillow", "django-extensions")
+    # The old dumpscript's scripts need python-dateutil to load.
+    session.install(_django_spec(DEFAULT[1]), "-e", CORE, "Pillow", "django-extensions", "python-dateutil")
     session.run("python", "benchmarks/bench.py", *session.posargs)
 
 

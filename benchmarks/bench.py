@@ -58,7 +58,8 @@ def run_step(workdir: Path, databases: dict[str, Path], *args: str) -> Step:
     seconds = time.perf_counter() - start
     peak = _peak_mb(process.pid)
     if process.returncode != 0:
-        last = next((line for line in reversed(stderr.strip().splitlines()) if "Error" in line), "failed")
+        lines = stderr.strip().splitlines() + stdout.strip().splitlines()
+        last = next((line for line in reversed(lines) if "Error" in line), lines[-1] if lines else "failed")
         return Step(seconds=seconds, peak_mb=peak, error=last[:120])
     result = json.loads(stdout.strip().splitlines()[-1])
     return Step(seconds=round(seconds, 2), peak_mb=peak, queries=result.get("queries"))

@@ -30,20 +30,28 @@ def _build(n: int, using: str) -> int:
         return model._base_manager.db_manager(using).bulk_create(objs, batch_size=5000)
 
     tags = create(m.Tag, [m.Tag(name=f"tag {i}") for i in range(50)])
-    authors = create(
-        m.Author, [m.Author(name=f"Author {i} «ü»", email=f"author{i}@example.com") for i in range(n // 50)]
+    count = n // 50
+    mentors = create(
+        m.Author, [m.Author(name=f"Author {i} «ü»", email=f"author{i}@example.com") for i in range(count // 2)]
     )
-    for i, author in enumerate(authors[1:], 1):
-        author.mentor = authors[i // 2] if i % 2 else None
-    m.Author._base_manager.db_manager(using).bulk_update(authors, ["mentor"], batch_size=5000)
+    mentees = [
+        m.Author(name=f"Author {i} «ü»", email=f"author{i}@example.com", mentor=mentors[i % len(mentors)])
+        for i in range(count // 2, count)
+    ]
+    authors = mentors + create(m.Author, mentees)
     books = create(m.Book, [m.Book(title=f'Book "{i}"\n', author=authors[i % len(authors)]) for i in range(n // 10)])
     through = m.Book.tags.through
     links = [through(book=book, tag=tags[(i + k) % len(tags)]) for i, book in enumerate(books) for k in range(2)]
     create(through, links)
-    categories = create(m.Category, [m.Category(name=f"category {i}") for i in range(n // 20)])
-    for i, category in enumerate(categories[1:], 1):
-        category.parent = categories[(i - 1) // 3]  # a tree three wide
-    m.Category._base_manager.db_manager(using).bulk_update(categories, ["parent"], batch_size=5000)
+    categories: list[m.Category] = []  # a tree three wide, created level by level
+    level = [m.Category(name="category 0")]
+    while level:
+        categories += create(m.Category, level)
+        start = len(categories)
+        level = [
+            m.Category(name=f"category {i}", parent=categories[(i - 1) // 3])
+            for i in range(start, min(n // 20, start * 3 + 1))
+        ]
     places = create(m.Place, [m.Place(name=f"place {i}", address=f"{i} Main St") for i in range(n // 25)])
     with connections[using].cursor() as cursor:
         table = connections[using].ops.quote_name(m.Restaurant._meta.db_table)
