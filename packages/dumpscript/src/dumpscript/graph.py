@@ -310,33 +310,33 @@ class Graph:
             model = links.field.related_model
             links.targets = [t for t in (self._target(model, pk) for pk in links.targets) if t is not None]
 
-    def _scan(self, obj: DumpObject) -> None:
+    def _references(self, obj: DumpObject) -> Iterator[tuple[str, type[models.Model], Any, str | None]]:
+        """``(name, target model, value, attname)`` for every non-null reference of ``obj``;
+        ``attname`` is None when the value is the target's primary key."""
         for f in self.fields(obj.model):
             if not f.is_relation or f.remote_field is None:
                 continue
             value = obj.values[f.attname]
-            if value is None:
-                continue
-            target_model = f.related_model
-            assert isinstance(target_model, type)
-            target_field = f.target_field  # type: ignore[attr-defined]
+            if value is not None:
+                target_model = f.related_model
+                assert isinstance(target_model, type)
+                target_field = f.target_field  # type: ignore[attr-defined]
+                yield f.name, target_model, value, None if target_field.primary_key else target_field.attname
+        for gfk in generic_fks(obj.model):
+            found = self._generic_model(obj, gfk)
+            if found is not None:
+                yield gfk.name, found[0], found[1], None
+
+    def _scan(self, obj: DumpObject) -> None:
+        for _, target_model, value, attname in self._references(obj):
             if self._is_lookup(target_model):
                 self._lookup_pending[concrete_of(target_model)].add(
-                    value if target_field.primary_key else ("value", target_field.attname, value)
+                    value if attname is None else ("value", attname, value)
                 )
-            elif target_field.primary_key:
+            elif attname is None:
                 self._want(target_model, [value])
             else:
-                self._by_value[(target_model, target_field.attname)].add(value)
-        for gfk in generic_fks(obj.model):
-            target = self._generic_model(obj, gfk)
-            if target is None:
-                continue
-            model, pk = target
-            if self._is_lookup(model):
-                self._lookup_pending[concrete_of(model)].add(pk)
-            else:
-                self._want(model, [pk])
+                self._by_value[(target_model, attname)].add(value)
 
     def _generic_model(self, obj: DumpObject, gfk: GenericFK) -> tuple[type[models.Model], Any] | None:
         from django.contrib.contenttypes.models import ContentType
@@ -427,24 +427,10 @@ class Graph:
         return cache[index_key]
 
     def _resolve(self, obj: DumpObject) -> None:
-        for f in self.fields(obj.model):
-            if not f.is_relation or f.remote_field is None:
-                continue
-            value = obj.values[f.attname]
-            if value is None:
-                continue
-            target_model = f.related_model
-            assert isinstance(target_model, type)
-            target_field = f.target_field  # type: ignore[attr-defined]
-            target = self._target(target_model, value, None if target_field.primary_key else target_field.attname)
+        for name, target_model, value, attname in self._references(obj):
+            target = self._target(target_model, value, attname)
             if target is not None:
-                obj.targets[f.name] = target
-        for gfk in generic_fks(obj.model):
-            found = self._generic_model(obj, gfk)
-            if found is not None:
-                target = self._target(*found)
-                if target is not None:
-                    obj.targets[gfk.name] = target
+                obj.targets[name] = target
 
     @property
     def objects(self) -> list[DumpObject]:
