@@ -122,3 +122,28 @@ def test_naive_datetimes_with_use_tz_off(dbs: Databases) -> None:
 
 def test_backend() -> None:
     assert BACKEND in {"sqlite", "postgres"}
+
+
+def test_save_each_sends_signals_bulk_create_does_not(dbs: Databases) -> None:
+    from django.db.models.signals import post_save
+
+    sample.fill("default")
+    saved: list[str] = []
+
+    def receiver(sender: type, instance: m.Tag, **kwargs: object) -> None:
+        saved.append(instance.name)
+
+    post_save.connect(receiver, sender=m.Tag)
+    try:
+        load_script(_write(dbs, dump("testapp.Tag")), using="other")
+        assert saved == []
+        m.Tag.objects.using("other").all().delete()
+        text = dump("testapp.Tag", save_each=True)
+        assert "tag_1.save(using=using)" in text
+        assert "bulk_create" not in text
+        load_script(_write(dbs, text), using="other")
+        assert sorted(saved) == sorted(m.Tag.objects.using("default").values_list("name", flat=True))
+    finally:
+        post_save.disconnect(receiver, sender=m.Tag)
+    result = dbs.manage("dumpscript", "testapp.Tag", "--save-each")
+    assert result.stdout == text

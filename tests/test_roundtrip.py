@@ -257,6 +257,7 @@ def test_fast_rendering_equals_libcst_rendering(dbs: Databases) -> None:
     sample.fill("default")
     for labels in (("testapp",), ("testapp.Review",), ("testapp.Post", "testapp.Sample")):
         assert dump(*labels) == dump_module(*labels).code
+    assert dump("testapp", save_each=True) == dump_module("testapp", options=DumpOptions(save_each=True)).code
 
 
 def test_fast_rendering_equals_libcst_rendering_at_scale(dbs: Databases) -> None:

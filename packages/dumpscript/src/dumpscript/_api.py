@@ -40,6 +40,9 @@ class DumpOptions:
     base manager, so rows a custom default manager hides are left out."""
     pks: Sequence[Any] | None = None
     """Only these primary keys (with a single model label)."""
+    save_each: bool = False
+    """Save every object with ``obj.save(using=using)``, sending ``pre_save``/``post_save``,
+    instead of one ``bulk_create`` per batch (much slower to load)."""
 
 
 def _builder(labels: tuple[str, ...], options: DumpOptions | None) -> ScriptBuilder:
@@ -57,7 +60,7 @@ def _builder(labels: tuple[str, ...], options: DumpOptions | None) -> ScriptBuil
     )
     sections = order(graph.objects)
     assign_names(sections)
-    return ScriptBuilder(sections, graph.m2m, fields=graph.fields)
+    return ScriptBuilder(sections, graph.m2m, fields=graph.fields, save_each=options.save_each)
 
 
 def dump_module(*labels: str, options: DumpOptions | None = None) -> cst.Module:

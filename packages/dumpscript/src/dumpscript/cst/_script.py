@@ -136,7 +136,9 @@ class ScriptBuilder:
         m2m: list[M2MLinks],
         *,
         fields: Callable[[type[models.Model]], list[AnyField]],
+        save_each: bool = False,
     ) -> None:
+        self.save_each = save_each
         self.fields = fields
         self.text_mode = False
         self.sections = sections
@@ -228,7 +230,8 @@ class ScriptBuilder:
     def group_statements(self, group: Group, deferred: set[tuple[int, str]], first: bool) -> list[Piece]:
         model = group.model
         statements: list[Piece] = []
-        multi_table = bool(model._meta.parents)
+        # bulk_create cannot save multi-table inheritance, and sends no signals
+        save_each = self.save_each or bool(model._meta.parents)
         updates = []
         cls = self.cls(model).value
         manager = f"{cls}.{model._default_manager.name}.using(using)"
@@ -244,15 +247,17 @@ class ScriptBuilder:
                 call = lit.call(self.cls(model), [], [(name, arg.expr()) for name, arg in kwargs])
                 assign = cst.Assign([cst.AssignTarget(lit.name(obj.var))], call)
                 statements.append(fmt.statement(assign, comment_lines=comments, blank_before=blank))
-            if multi_table:  # bulk_create cannot save multi-table inheritance
+            if save_each:
                 save = lit.call(lit.attribute(f"{obj.var}.save"), [], [("using", self._using())])
                 statements.append(fmt.statement(cst.Expr(save)))
             if auto_now:
                 updates.append((obj, auto_now))
-        text = _list_call_text(f"{manager}.bulk_create", [o.var for o in group.objects]) if self.text_mode else ""
-        if text and not multi_table:
+        text = ""
+        if self.text_mode and not save_each:
+            text = _list_call_text(f"{manager}.bulk_create", [o.var for o in group.objects])
+        if text and not save_each:
             statements.append(text)
-        elif not multi_table:
+        elif not save_each:
             method = cst.Attribute(self.manager(model, "using", self._using()), cst.Name("bulk_create"))
             prefix = fmt.width(method) + len(fmt.INDENT) + 1
             objs = fmt.fill_list([lit.name(o.var) for o in group.objects], depth=0, used=prefix)

@@ -40,6 +40,11 @@ class Command(BaseCommand):
             help="select rows through each model's default manager (as dumpdata does without --all), "
             "leaving out rows it hides; by default every row is dumped",
         )
+        parser.add_argument(
+            "--save-each",
+            action="store_true",
+            help="save each object with save() (sends pre_save/post_save) instead of bulk_create batches",
+        )
         parser.add_argument("--pks", help="only these primary keys, comma separated (one app.Model label)")
 
     def handle(self, *labels: str, **options: Any) -> None:
@@ -51,6 +56,7 @@ class Command(BaseCommand):
             natural_foreign=options["natural_foreign"],
             use_default_manager=options["default_manager"],
             pks=pks,
+            save_each=options["save_each"],
         )
         output = options["output"]
         try:
