@@ -16,6 +16,7 @@ from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS
 
 from dumpscript import _selection
+from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.cst import ScriptBuilder
 from dumpscript.errors import DumpscriptError, OutputNameError, SelectionError
 from dumpscript.graph import Graph
@@ -45,7 +46,7 @@ class DumpOptions:
     instead of one ``bulk_create`` per batch (much slower to load)."""
 
 
-def _builder(labels: tuple[str, ...], options: DumpOptions | None) -> ScriptBuilder:
+def _builder(labels: tuple[str, ...], options: DumpOptions | None, progress: Progress) -> ScriptBuilder:
     options = options or DumpOptions()
     selected = _selection.resolve(labels, options.exclude)
     if options.pks is not None and (len(labels) != 1 or "." not in labels[0]):
@@ -57,21 +58,26 @@ def _builder(labels: tuple[str, ...], options: DumpOptions | None) -> ScriptBuil
         natural_foreign=options.natural_foreign,
         use_default_manager=options.use_default_manager,
         pks=list(options.pks) if options.pks is not None else None,
+        progress=progress,
     )
     sections = order(graph.objects)
     assign_names(sections)
-    return ScriptBuilder(sections, graph.m2m, fields=graph.fields, save_each=options.save_each)
+    return ScriptBuilder(sections, graph.m2m, fields=graph.fields, save_each=options.save_each, progress=progress)
 
 
 def dump_module(*labels: str, options: DumpOptions | None = None) -> cst.Module:
     """Build the script that recreates the rows of ``labels`` (``app`` or ``app.Model``)."""
-    return _builder(labels, options).build()
+    return _builder(labels, options, NO_PROGRESS).build()
 
 
-def dump_script(*labels: str, options: DumpOptions | None = None) -> str:
+def dump_script(*labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS) -> str:
     """The script text for ``labels``: the same text as ``dump_module(...).code``, written
     faster (the blocks of values are written as text, not built as nodes first)."""
-    return _builder(labels, options).build_text()
+    progress.start("reading")
+    try:
+        return _builder(labels, options, progress).build_text()
+    finally:
+        progress.finish()
 
 
 def check_output_name(path: str | os.PathLike[str]) -> None:
@@ -100,14 +106,16 @@ def check_output_name(path: str | os.PathLike[str]) -> None:
         )
 
 
-def write_script(path: str | os.PathLike[str], *labels: str, options: DumpOptions | None = None) -> str:
+def write_script(
+    path: str | os.PathLike[str], *labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS
+) -> str:
     """Dump ``labels`` to ``path`` atomically: on any error no file is written or replaced."""
     target = Path(path)
     check_output_name(target)
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise DumpscriptError(f"Cannot write {target}: directory {directory} does not exist")
-    text = dump_script(*labels, options=options)
+    text = dump_script(*labels, options=options, progress=progress)
     write_atomic(target, text)
     return text
 

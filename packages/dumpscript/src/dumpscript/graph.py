@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript._selection import lookup_models
 from dumpscript._types import AnyField, AnyForeignKey, AnyManyToMany
 
@@ -165,8 +166,10 @@ class Graph:
         natural_foreign: bool = False,
         use_default_manager: bool = False,
         pks: list[Any] | None = None,
+        progress: Progress = NO_PROGRESS,
     ) -> None:
         self.using = using
+        self.progress = progress
         self.keep_pks = keep_pks
         self.natural_foreign = natural_foreign
         self.selected = models_
@@ -197,7 +200,9 @@ class Graph:
         fields = self.fields(model)
         names = [f.attname for f in fields]
         seen = set()
+        label = model._meta.label
         for row in queryset.values_list("pk", *names).iterator(chunk_size=2000):
+            self.progress.advance(label)
             pk = row[0]
             seen.add(pk)
             key = self._key(model, pk)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import os
+import re
 import traceback
 import types
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from typing import Any
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 
+from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.errors import ScriptError
 from dumpscript.graph import root_model
 
@@ -107,12 +111,42 @@ def _failure(path: Path, error: BaseException) -> ScriptError:
     )
 
 
+_COUNT_LINE = re.compile(r"^    ([\w.]+): (\d+)$", re.MULTILINE)
+
+
+def _expected_rows(code: types.CodeType) -> int | None:
+    """The object count a generated script's docstring announces (None for other scripts)."""
+    doc = code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else ""
+    counts = [int(number) for _, number in _COUNT_LINE.findall(doc)]
+    return sum(counts) or None
+
+
+@contextlib.contextmanager
+def _count_inserts(using: str, progress: Progress) -> Iterator[None]:
+    """Advance ``progress`` by the rows each INSERT writes."""
+    if not progress.enabled:
+        yield
+        return
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        result = execute(sql, params, many, context)
+        if sql.lstrip()[:6].upper() == "INSERT":
+            table = sql.split('"')[1] if '"' in sql else ""
+            rowcount = getattr(context.get("cursor"), "rowcount", 1)
+            progress.advance(table, max(rowcount, 1))
+        return result
+
+    with connections[using].execute_wrapper(wrapper):
+        yield
+
+
 def load_script(
     path: str | os.PathLike[str],
     *,
     using: str = DEFAULT_DB_ALIAS,
     dry_run: bool = False,
     replace: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> LoadResult:
     """Run the script at ``path`` into database ``using``, all in one transaction.
 
@@ -144,13 +178,16 @@ def load_script(
                         if count:
                             result.deleted[label] = result.deleted.get(label, 0) + count
             before = _counts(using, tables)
-            exec(code, namespace)
-            run = namespace.get("run")
-            if callable(run):
-                if "using" in inspect.signature(run).parameters:
-                    run(using=using)
-                else:
-                    run()
+            progress.start("loading", _expected_rows(code))
+            with _count_inserts(using, progress):
+                exec(code, namespace)
+                run = namespace.get("run")
+                if callable(run):
+                    if "using" in inspect.signature(run).parameters:
+                        run(using=using)
+                    else:
+                        run()
+            progress.finish()
             after = _counts(using, tables)
             result.created = {
                 m._meta.label: after[m] - before[m]
@@ -160,7 +197,9 @@ def load_script(
             if dry_run:
                 transaction.set_rollback(True, using=using)
     except ScriptError:
+        progress.finish()
         raise
     except Exception as error:
+        progress.finish()
         raise _failure(script, error) from error
     return result

@@ -9,6 +9,7 @@ from typing import Any
 import libcst as cst
 from django.db import models
 
+from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript._types import AnyField
 from dumpscript.cst import _format as fmt
 from dumpscript.cst._imports import ImportSet
@@ -137,8 +138,10 @@ class ScriptBuilder:
         *,
         fields: Callable[[type[models.Model]], list[AnyField]],
         save_each: bool = False,
+        progress: Progress = NO_PROGRESS,
     ) -> None:
         self.save_each = save_each
+        self.progress = progress
         self.fields = fields
         self.text_mode = False
         self.sections = sections
@@ -235,7 +238,9 @@ class ScriptBuilder:
         updates = []
         cls = self.cls(model).value
         manager = f"{cls}.{model._default_manager.name}.using(using)"
+        label = model._meta.label
         for position, obj in enumerate(group.objects):
+            self.progress.advance(label)
             skipped = {name for (oid, name) in deferred if oid == id(obj)}
             kwargs, auto_now = self.kwargs(obj, skipped)
             comments = [model._meta.label] if position == 0 else None
@@ -372,6 +377,7 @@ class ScriptBuilder:
         self.imports.name("django.db", "DEFAULT_DB_ALIAS")
         self.imports.name("django.db", "transaction")
         deferred_keys = {(id(e.source), e.name) for s in self.sections for e in s.deferred}
+        self.progress.start("writing", sum(len(g.objects) for s in self.sections for g in s.groups))
         body: list[Piece] = [cst.SimpleStatementLine([cst.Expr(cst.SimpleString(RUN_DOC))])]
         first = True
         for section in self.sections:

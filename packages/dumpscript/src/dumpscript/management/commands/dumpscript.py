@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
 from dumpscript import DumpOptions, DumpscriptError, dump_script, write_script
+from dumpscript._progress import Progress
 
 
 class Command(BaseCommand):
@@ -59,13 +61,15 @@ class Command(BaseCommand):
             save_each=options["save_each"],
         )
         output = options["output"]
+        stream: Any = getattr(self.stderr, "_out", sys.stderr)  # the stream under Django's wrapper
+        progress = Progress.for_terminal(stream, options["verbosity"])
         try:
             if output:
-                text = write_script(output, *labels, options=dump_options)
+                text = write_script(output, *labels, options=dump_options, progress=progress)
                 if options["verbosity"] >= 1:
                     count = text.count("\n")
                     self.stderr.write(f"Wrote {output} ({count} lines)")
             else:
-                self.stdout.write(dump_script(*labels, options=dump_options), ending="")
+                self.stdout.write(dump_script(*labels, options=dump_options, progress=progress), ending="")
         except DumpscriptError as error:
             raise CommandError(str(error)) from None

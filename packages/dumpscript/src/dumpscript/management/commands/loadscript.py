@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
 from dumpscript import DumpscriptError, load_script
+from dumpscript._progress import Progress
 
 
 class Command(BaseCommand):
@@ -24,9 +26,15 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        stream: Any = getattr(self.stderr, "_out", sys.stderr)  # the stream under Django's wrapper
+        progress = Progress.for_terminal(stream, options["verbosity"])
         try:
             result = load_script(
-                options["path"], using=options["database"], dry_run=options["dry_run"], replace=options["replace"]
+                options["path"],
+                using=options["database"],
+                dry_run=options["dry_run"],
+                replace=options["replace"],
+                progress=progress,
             )
         except DumpscriptError as error:
             raise CommandError(str(error)) from None
