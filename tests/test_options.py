@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -147,3 +148,31 @@ def test_save_each_sends_signals_bulk_create_does_not(dbs: Databases) -> None:
         post_save.disconnect(receiver, sender=m.Tag)
     result = dbs.manage("dumpscript", "testapp.Tag", "--save-each")
     assert result.stdout == text
+
+
+def test_lookup_finds_outside_objects_by_unique_fields(dbs: Databases) -> None:
+    sample.fill("default")
+    text = dump("testapp.Book", lookups={"testapp.Author": ["email"]})
+    assert 'Author.objects.db_manager(using).get(email="ada@example.com")' in text
+    assert "Author(" not in text
+    for author in m.Author.objects.using("default").all():  # the authors exist there already
+        m.Author.objects.using("other").create(name=author.name, email=author.email)
+    load_script(_write(dbs, text), using="other")
+    book = m.Book.objects.using("other").get(title="Book 3 by Grace Hopper")
+    assert book.author.email == "grace@example.com"
+    result = dbs.manage("dumpscript", "testapp.Book", "--lookup", "testapp.Author=email")
+    assert result.stdout == text
+
+
+@pytest.mark.parametrize(
+    ("lookups", "message"),
+    [
+        ({"testapp.Author": ["nope"]}, "testapp.Author has no field 'nope'"),
+        ({"testapp.Author": ["mentor"]}, "it is a relation"),
+        ({"testapp": ["name"]}, "give an app.Model label"),
+        ({"testapp.Author": []}, "name at least one field"),
+    ],
+)
+def test_bad_lookup(dbs: Databases, lookups: dict[str, list[str]], message: str) -> None:
+    with pytest.raises(SelectionError, match=re.escape(message)):
+        dump("testapp.Book", lookups=lookups)

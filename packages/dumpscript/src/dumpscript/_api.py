@@ -13,7 +13,8 @@ from typing import Any
 
 import libcst as cst
 from django.apps import apps
-from django.db import DEFAULT_DB_ALIAS
+from django.core.exceptions import FieldDoesNotExist
+from django.db import DEFAULT_DB_ALIAS, models
 
 from dumpscript import _selection
 from dumpscript._progress import NO_PROGRESS, Progress
@@ -41,6 +42,10 @@ class DumpOptions:
     base manager, so rows a custom default manager hides are left out."""
     pks: Sequence[Any] | None = None
     """Only these primary keys (with a single model label)."""
+    lookups: dict[str, Sequence[str]] | None = None
+    """``{"app.Model": ["field", ...]}``: objects of these models outside the selection are
+    found by these fields when the script runs (``Model.objects.get(email=...)``), not created.
+    The fields should be unique together and not relations."""
     save_each: bool = False
     """Save every object with ``obj.save(using=using)``, sending ``pre_save``/``post_save``,
     instead of one ``bulk_create`` per batch (much slower to load)."""
@@ -58,11 +63,31 @@ def _builder(labels: tuple[str, ...], options: DumpOptions | None, progress: Pro
         natural_foreign=options.natural_foreign,
         use_default_manager=options.use_default_manager,
         pks=list(options.pks) if options.pks is not None else None,
+        lookups=_lookup_models(options.lookups or {}),
         progress=progress,
     )
     sections = order(graph.objects)
     assign_names(sections)
     return ScriptBuilder(sections, graph.m2m, fields=graph.fields, save_each=options.save_each, progress=progress)
+
+
+def _lookup_models(lookups: dict[str, Sequence[str]]) -> dict[type[models.Model], tuple[str, ...]]:
+    result = {}
+    for label, fields in lookups.items():
+        (model,) = _selection.resolve([label]) if "." in label else (None,)
+        if model is None:
+            raise SelectionError(f"Cannot look up {label!r}: give an app.Model label")
+        for name in fields:
+            try:
+                field = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                raise SelectionError(f"Cannot look up {label} by {name!r}: {label} has no field {name!r}") from None
+            if field.is_relation:
+                raise SelectionError(f"Cannot look up {label} by {name!r}: it is a relation")
+        if not fields:
+            raise SelectionError(f"Cannot look up {label}: name at least one field")
+        result[model] = tuple(fields)
+    return result
 
 
 def dump_module(*labels: str, options: DumpOptions | None = None) -> cst.Module:

@@ -50,10 +50,13 @@ class DumpObject:
 
 @dataclass(frozen=True)
 class Lookup:
-    """A row found by natural key when the script runs: ``Model.objects.get_by_natural_key(...)``."""
+    """A row found when the script runs: by natural key
+    (``Model.objects.get_by_natural_key(...)``) or, with ``fields``, by unique fields
+    (``Model.objects.get(email=...)``)."""
 
     model: type[models.Model]
     key: tuple[Any, ...]
+    fields: tuple[str, ...] = ()
 
 
 Target = DumpObject | Lookup
@@ -166,8 +169,10 @@ class Graph:
         natural_foreign: bool = False,
         use_default_manager: bool = False,
         pks: list[Any] | None = None,
+        lookups: dict[type[models.Model], tuple[str, ...]] | None = None,
         progress: Progress = NO_PROGRESS,
     ) -> None:
+        self.lookups_by_fields = lookups or {}
         self.using = using
         self.progress = progress
         self.keep_pks = keep_pks
@@ -293,6 +298,8 @@ class Graph:
         concrete = concrete_of(model)
         if concrete in self.lookup_models:
             return True
+        if concrete in self.lookups_by_fields and concrete not in self.selected:
+            return True
         if not self.natural_foreign or concrete in self.selected:
             return False
         return hasattr(concrete, "natural_key") and hasattr(concrete._default_manager, "get_by_natural_key")
@@ -390,12 +397,18 @@ class Graph:
                 manager = manager.select_related(*related)
             for chunk in _chunks(sorted(pks, key=_sort_key)):
                 for instance in manager.filter(pk__in=chunk):
-                    self._natural[self._key(model, instance.pk)] = Lookup(model, tuple(instance.natural_key()))  # type: ignore[attr-defined]
+                    self._natural[self._key(model, instance.pk)] = self._lookup(model, instance)
             for attname, values in by_value.items():
                 for chunk in _chunks(sorted(values, key=_sort_key)):
                     for instance in manager.filter(**{f"{attname}__in": chunk}):
-                        lookup = Lookup(model, tuple(instance.natural_key()))  # type: ignore[attr-defined]
+                        lookup = self._lookup(model, instance)
                         self._natural[self._key(model, ("value", attname, getattr(instance, attname)))] = lookup
+
+    def _lookup(self, model: type[models.Model], instance: models.Model) -> Lookup:
+        fields = self.lookups_by_fields.get(model) if model not in self.lookup_models else None
+        if fields:
+            return Lookup(model, tuple(getattr(instance, name) for name in fields), fields)
+        return Lookup(model, tuple(instance.natural_key()))  # type: ignore[attr-defined]
 
     def _target(self, model: type[models.Model], value: Any, attname: str | None = None) -> Target | None:
         key = self._key(model, value if attname is None else ("value", attname, value))

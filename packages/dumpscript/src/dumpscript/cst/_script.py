@@ -184,8 +184,14 @@ class ScriptBuilder:
     def target(self, target: Target) -> cst.BaseExpression:
         if isinstance(target, DumpObject):
             return lit.name(target.var)
-        context = EncodeContext(self.imports, where=f"natural key of {target.model._meta.label}")
         manager = self.manager(target.model, "db_manager", self._using())
+        if target.fields:
+            context = EncodeContext(self.imports, where=f"lookup of {target.model._meta.label}")
+            kwargs = [
+                (name, encode_python(value, context)) for name, value in zip(target.fields, target.key, strict=True)
+            ]
+            return lit.call(cst.Attribute(manager, cst.Name("get")), [], kwargs)
+        context = EncodeContext(self.imports, where=f"natural key of {target.model._meta.label}")
         call = cst.Attribute(manager, cst.Name("get_by_natural_key"))
         return lit.call(call, [encode_python(value, context) for value in target.key])
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -43,6 +44,14 @@ class Command(BaseCommand):
             "leaving out rows it hides; by default every row is dumped",
         )
         parser.add_argument(
+            "--lookup",
+            action="append",
+            default=[],
+            metavar="app.Model=field[,field]",
+            help="find objects of this model outside the selection by these unique fields when the script "
+            "runs, instead of creating them (repeat for more models)",
+        )
+        parser.add_argument(
             "--save-each",
             action="store_true",
             help="save each object with save() (sends pre_save/post_save) instead of bulk_create batches",
@@ -51,6 +60,10 @@ class Command(BaseCommand):
 
     def handle(self, *labels: str, **options: Any) -> None:
         pks = [pk.strip() for pk in options["pks"].split(",")] if options["pks"] else None
+        lookups: dict[str, Sequence[str]] = {}
+        for spec in options["lookup"]:
+            label, _, fields = spec.partition("=")
+            lookups[label.strip()] = [name.strip() for name in fields.split(",") if name.strip()]
         dump_options = DumpOptions(
             using=options["database"],
             exclude=options["exclude"],
@@ -59,6 +72,7 @@ class Command(BaseCommand):
             use_default_manager=options["default_manager"],
             pks=pks,
             save_each=options["save_each"],
+            lookups=lookups,
         )
         output = options["output"]
         stream: Any = getattr(self.stderr, "_out", sys.stderr)  # the stream under Django's wrapper
