@@ -45,6 +45,7 @@ class DumpObject:
 
     @property
     def label(self) -> str:
+        """``app.Model(pk=…)``, for messages."""
         return f"{self.model._meta.label}(pk={self.pk!r})"
 
 

@@ -48,19 +48,25 @@ def _parse_statements(source: str) -> list[cst.SimpleStatementLine | cst.BaseCom
 class _Arg:
     """A keyword argument's value, written as a LibCST node or, for speed, as text."""
 
-    __slots__ = ("builder", "field", "name", "node", "value", "where")
+    __slots__ = ("builder", "field", "name", "node", "obj", "raw", "value")
 
     def __init__(
         self,
         builder: ScriptBuilder,
         value: Any = None,
         field: AnyField | None = None,
-        where: str = "",
+        obj: DumpObject | None = None,
         node: cst.BaseExpression | None = None,
         name: str = "",
+        raw: bool = False,
     ) -> None:
-        self.builder, self.value, self.field, self.where, self.node = builder, value, field, where, node
+        self.builder, self.value, self.field, self.obj, self.node = builder, value, field, obj, node
         self.name = name  # a variable
+        self.raw = raw  # a plain Python value (a missing row's id), not through the field's encoder
+
+    def where(self) -> str:
+        field = self.field.name if self.field is not None else "value"
+        return f"{self.obj.label}.{field}" if self.obj is not None else field
 
     def expr(self) -> cst.BaseExpression:
         if self.name:
@@ -68,7 +74,7 @@ class _Arg:
         if self.node is not None:
             return self.node
         context = EncodeContext(self.builder.imports, where=self.where)
-        if self.field is None:
+        if self.raw or self.field is None:
             return encode_python(self.value, context)
         return encode_field_value(self.value, self.field, context)
 
@@ -78,7 +84,7 @@ class _Arg:
         if self.node is not None:
             return self.node.value if isinstance(self.node, cst.Name) else render_expression(self.node)
         context = EncodeContext(self.builder.imports, where=self.where)
-        if self.field is None:
+        if self.raw or self.field is None:
             return render_expression(encode_python(self.value, context))
         return field_value_text(self.value, self.field, context)
 
@@ -225,9 +231,9 @@ class ScriptBuilder:
                 if target is not None:
                     result.append((f.name, self.target_arg(target)))
                 else:  # points at a missing row
-                    result.append((f.attname, _Arg(self, value, None, f"{obj.label}.{f.name}")))
+                    result.append((f.attname, _Arg(self, value, f, obj, raw=True)))
                 continue
-            arg = _Arg(self, value, f, f"{obj.label}.{f.name}")
+            arg = _Arg(self, value, f, obj)
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 auto_now.append((f.name, arg))
             else:

@@ -6,7 +6,6 @@ import datetime
 import decimal
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import libcst as cst
@@ -34,13 +33,17 @@ class ImportRequester(Protocol):
     def name(self, module: str, name: str) -> str: ...
 
 
-@dataclass
 class EncodeContext:
     """Passed to every encoder: where imports are requested and what is being encoded."""
 
-    imports: ImportRequester
-    where: str = "value"
-    """The object being written, for error messages: ``app.Model(pk=1).field``."""
+    def __init__(self, imports: ImportRequester, where: str | Callable[[], str] = "value") -> None:
+        self.imports = imports
+        self._where = where
+
+    @property
+    def where(self) -> str:
+        """The object being written, for error messages: ``app.Model(pk=1).field``."""
+        return self._where() if callable(self._where) else self._where
 
     def attribute(self, module: str, dotted: str) -> cst.BaseExpression:
         """``module.dotted`` with ``import module`` requested."""
@@ -71,14 +74,17 @@ def register_encoder(field_class: type[AnyField], encoder: Encoder) -> None:
         register_encoder(MoneyField, encode_money)
     """
     _REGISTRY[field_class] = encoder
+    _BY_CLASS.clear()
+
+
+_BY_CLASS: dict[type, Encoder | None] = {}
 
 
 def encoder_for(field: AnyField) -> Encoder | None:
-    for klass in type(field).__mro__:
-        encoder = _REGISTRY.get(klass)
-        if encoder is not None:
-            return encoder
-    return None
+    field_class = type(field)
+    if field_class not in _BY_CLASS:
+        _BY_CLASS[field_class] = next((_REGISTRY[klass] for klass in field_class.__mro__ if klass in _REGISTRY), None)
+    return _BY_CLASS[field_class]
 
 
 def field_label(field: AnyField) -> str:
