@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -89,6 +89,8 @@ class _Arg:
         return field_value_text(self.value, self.field, context)
 
 
+_NONE: frozenset[str] = frozenset()
+
 Piece = cst.SimpleStatementLine | str
 """A statement of ``run()``: a LibCST node, or its text when the builder writes text."""
 
@@ -148,6 +150,7 @@ class ScriptBuilder:
     ) -> None:
         self.save_each = save_each
         self.progress = progress
+        self._plans: dict[type[models.Model], list[tuple[AnyField, bool, bool]]] = {}
         self.fields = fields
         self.text_mode = False
         self.sections = sections
@@ -206,7 +209,20 @@ class ScriptBuilder:
             return _Arg(self, name=target.var)
         return _Arg(self, node=self.target(target))
 
-    def kwargs(self, obj: DumpObject, deferred: set[str]) -> tuple[list[tuple[str, _Arg]], list[tuple[str, _Arg]]]:
+    def _field_plan(self, model: type[models.Model]) -> list[tuple[AnyField, bool, bool]]:
+        """``(field, is a relation, is auto_now)`` for the fields the script writes, per model."""
+        plan = self._plans.get(model)
+        if plan is None:
+            plan = [
+                (f, f.is_relation, bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)))
+                for f in self.fields(model)
+            ]
+            self._plans[model] = plan
+        return plan
+
+    def kwargs(
+        self, obj: DumpObject, deferred: set[str] | frozenset[str]
+    ) -> tuple[list[tuple[str, _Arg]], list[tuple[str, _Arg]]]:
         """Constructor keyword arguments, and the auto_now values that need an update."""
         gfk_parts: dict[str, str | None] = {}
         for gfk in generic_fks(obj.model):
@@ -217,14 +233,14 @@ class ScriptBuilder:
         auto_now: list[tuple[str, _Arg]] = []
         if obj.link:  # a second child of a parent row that another object creates
             result.append((obj.link, self.target_arg(obj.targets[obj.link])))
-        for f in self.fields(obj.model):
-            if f.attname in gfk_parts:
+        for f, relation, auto in self._field_plan(obj.model):
+            if gfk_parts and f.attname in gfk_parts:
                 gfk_name = gfk_parts[f.attname]
                 if gfk_name is not None and gfk_name not in deferred:
                     result.append((gfk_name, self.target_arg(obj.targets[gfk_name])))
                 continue
             value = obj.values[f.attname]
-            if f.is_relation and value is not None:
+            if relation and value is not None:
                 if f.name in deferred:
                     continue
                 target = obj.targets.get(f.name)
@@ -234,7 +250,7 @@ class ScriptBuilder:
                     result.append((f.attname, _Arg(self, value, f, obj, raw=True)))
                 continue
             arg = _Arg(self, value, f, obj)
-            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            if auto:
                 auto_now.append((f.name, arg))
             else:
                 result.append((f.name, arg))
@@ -242,7 +258,7 @@ class ScriptBuilder:
 
     # -- statements -------------------------------------------------------------------------
 
-    def group_statements(self, group: Group, deferred: set[tuple[int, str]], first: bool) -> list[Piece]:
+    def group_statements(self, group: Group, deferred: dict[int, set[str]], first: bool) -> list[Piece]:
         model = group.model
         statements: list[Piece] = []
         # bulk_create cannot save multi-table inheritance, and sends no signals
@@ -253,7 +269,7 @@ class ScriptBuilder:
         label = model._meta.label
         for position, obj in enumerate(group.objects):
             self.progress.advance(label)
-            skipped = {name for (oid, name) in deferred if oid == id(obj)}
+            skipped = deferred.get(id(obj), _NONE)
             kwargs, auto_now = self.kwargs(obj, skipped)
             comments = [model._meta.label] if position == 0 else None
             blank = position == 0 and not first
@@ -388,7 +404,10 @@ class ScriptBuilder:
             self.imports.module(module)
         self.imports.name("django.db", "DEFAULT_DB_ALIAS")
         self.imports.name("django.db", "transaction")
-        deferred_keys = {(id(e.source), e.name) for s in self.sections for e in s.deferred}
+        deferred_keys: dict[int, set[str]] = defaultdict(set)  # object id → its deferred references
+        for section in self.sections:
+            for edge in section.deferred:
+                deferred_keys[id(edge.source)].add(edge.name)
         self.progress.start("writing", sum(len(g.objects) for s in self.sections for g in s.groups))
         body: list[Piece] = [cst.SimpleStatementLine([cst.Expr(cst.SimpleString(RUN_DOC))])]
         first = True
