@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 from dumpscript.cst import _render
@@ -59,12 +61,28 @@ def fill_list(elements: list[cst.BaseExpression], depth: int, used: int, block_i
     return cst.List(items, lbracket=cst.LeftSquareBracket(whitespace_after=_newline(inner)))
 
 
+def exploded_list(elements: Sequence[cst.BaseExpression], depth: int = 0) -> cst.List:
+    """A list with one element per line, each followed by a comma."""
+    inner = INDENT * (depth + 1)
+    last = len(elements) - 1
+    items = [
+        cst.Element(e, comma=cst.Comma(whitespace_after=_newline(INDENT * depth if i == last else inner)))
+        for i, e in enumerate(elements)
+    ]
+    return cst.List(items, lbracket=cst.LeftSquareBracket(whitespace_after=_newline(inner)))
+
+
 def statement(
-    node: cst.BaseSmallStatement, depth: int = 1, comment_lines: list[str] | None = None, blank_before: bool = False
+    node: cst.BaseSmallStatement,
+    depth: int = 1,
+    comment_lines: list[str] | None = None,
+    blank_before: bool = False,
+    explode: bool = True,
 ) -> cst.SimpleStatementLine:
-    """A statement line; a call too wide for the line is exploded one argument per line."""
+    """A statement line; a call too wide for the line is exploded one argument per line
+    (unless ``explode`` is false: the statement is laid out already)."""
     line = cst.SimpleStatementLine([node])
-    if width(line, INDENT * depth) > MAX_WIDTH:
+    if explode and width(line, INDENT * depth) > MAX_WIDTH:
         line = cst.SimpleStatementLine([_explode_outermost(node)])
     leading = [cst.EmptyLine(indent=False)] if blank_before else []
     leading += [cst.EmptyLine(comment=cst.Comment(f"# {text}")) for text in comment_lines or []]

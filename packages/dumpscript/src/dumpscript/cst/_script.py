@@ -10,7 +10,7 @@ import libcst as cst
 from django.db import models
 
 from dumpscript._progress import NO_PROGRESS, Progress
-from dumpscript._types import AnyField
+from dumpscript._types import AnyField, AnyManyToMany
 from dumpscript.cst import _format as fmt
 from dumpscript.cst._imports import ImportSet
 from dumpscript.cst._render import module_code, render_expression, render_statement
@@ -132,6 +132,21 @@ def _list_call_text(head: str, names: list[str]) -> str:
     return text
 
 
+def _element_text(head: str, args: list[str]) -> str:
+    """An element of an exploded list: ``head(k=v, ...),`` on one line, or exploded below it."""
+    inner = fmt.INDENT * 2
+    single = f"{inner}{head}({', '.join(args)}),\n"
+    if len(single) <= fmt.MAX_WIDTH + 1 or not args:
+        return single
+    deeper = fmt.INDENT * 3
+    return f"{inner}{head}(\n" + "".join(f"{deeper}{arg},\n" for arg in args) + f"{inner}),\n"
+
+
+def _exploded_list_call_text(head: str, elements: list[str]) -> str:
+    """``head([`` then one element per line (each already indented, with its comma) then ``])``."""
+    return f"{fmt.INDENT}{head}([\n" + "".join(elements) + f"{fmt.INDENT}])\n"
+
+
 def _lead_text(comment_lines: list[str] | None, blank_before: bool) -> str:
     return ("\n" if blank_before else "") + "".join(f"{fmt.INDENT}# {c}\n" for c in comment_lines or [])
 
@@ -156,6 +171,7 @@ class ScriptBuilder:
         self.sections = sections
         self.m2m = m2m
         self.imports = ImportSet()
+        self.named: set[int] = set()
         self._class_names: dict[type[models.Model], str] = {}
 
     # -- names ------------------------------------------------------------------------------
@@ -267,34 +283,61 @@ class ScriptBuilder:
         cls = self.cls(model).value
         manager = f"{cls}.{model._default_manager.name}.using(using)"
         label = model._meta.label
-        for position, obj in enumerate(group.objects):
+        elements: list[str] = []  # text mode: the bulk_create list's elements
+        nodes: list[cst.BaseExpression] = []  # CST mode: the same
+        inline = False  # some object is written inside the list, not as a variable
+        for obj in group.objects:
             self.progress.advance(label)
             skipped = deferred.get(id(obj), _NONE)
             kwargs, auto_now = self.kwargs(obj, skipped)
-            comments = [model._meta.label] if position == 0 else None
-            blank = position == 0 and not first
-            if self.text_mode:
-                args = [f"{name}={arg.text()}" for name, arg in kwargs]
-                statements.append(_lead_text(comments, blank) + _call_text(f"{obj.var} = {cls}", args))
+            named = save_each or bool(auto_now) or id(obj) in self.named
+            if named:
+                comments = [model._meta.label] if not statements else None
+                blank = not first and not statements
+                if self.text_mode:
+                    args = [f"{name}={arg.text()}" for name, arg in kwargs]
+                    statements.append(_lead_text(comments, blank) + _call_text(f"{obj.var} = {cls}", args))
+                    elements.append(f"{fmt.INDENT * 2}{obj.var},\n")
+                else:
+                    call = lit.call(self.cls(model), [], [(name, arg.expr()) for name, arg in kwargs])
+                    assign = cst.Assign([cst.AssignTarget(lit.name(obj.var))], call)
+                    statements.append(fmt.statement(assign, comment_lines=comments, blank_before=blank))
+                    nodes.append(lit.name(obj.var))
             else:
-                call = lit.call(self.cls(model), [], [(name, arg.expr()) for name, arg in kwargs])
-                assign = cst.Assign([cst.AssignTarget(lit.name(obj.var))], call)
-                statements.append(fmt.statement(assign, comment_lines=comments, blank_before=blank))
+                inline = True
+                if self.text_mode:
+                    elements.append(_element_text(cls, [f"{name}={arg.text()}" for name, arg in kwargs]))
+                else:
+                    call = lit.call(self.cls(model), [], [(name, arg.expr()) for name, arg in kwargs])
+                    if fmt.width(call) + len(fmt.INDENT) * 2 + 1 > fmt.MAX_WIDTH:
+                        call = fmt.explode_call(call, depth=1)
+                    nodes.append(call)
             if save_each:
                 save = lit.call(lit.attribute(f"{obj.var}.save"), [], [("using", self._using())])
                 statements.append(fmt.statement(cst.Expr(save)))
             if auto_now:
                 updates.append((obj, auto_now))
-        text = ""
-        if self.text_mode and not save_each:
-            text = _list_call_text(f"{manager}.bulk_create", [o.var for o in group.objects])
-        if text and not save_each:
-            statements.append(text)
-        elif not save_each:
-            method = cst.Attribute(self.manager(model, "using", self._using()), cst.Name("bulk_create"))
-            prefix = fmt.width(method) + len(fmt.INDENT) + 1
-            objs = fmt.fill_list([lit.name(o.var) for o in group.objects], depth=0, used=prefix)
-            statements.append(fmt.statement(cst.Expr(lit.call(method, [objs]))))
+        if not save_each:
+            comments = [label] if not statements else None  # the model's first statement
+            blank = not first and not statements
+            text = ""
+            if self.text_mode:
+                head = f"{manager}.bulk_create"
+                if inline:
+                    text = _exploded_list_call_text(head, elements)
+                else:
+                    text = _list_call_text(head, [o.var for o in group.objects])
+            if text:
+                statements.append(_lead_text(comments, blank) + text)
+            else:
+                method = cst.Attribute(self.manager(model, "using", self._using()), cst.Name("bulk_create"))
+                if inline:
+                    objs = fmt.exploded_list(nodes)
+                else:
+                    prefix = fmt.width(method) + len(fmt.INDENT) + 1
+                    objs = fmt.fill_list([lit.name(o.var) for o in group.objects], depth=0, used=prefix)
+                line = cst.Expr(lit.call(method, [objs]))
+                statements.append(fmt.statement(line, comment_lines=comments, blank_before=blank, explode=False))
         for obj, values in updates:
             # auto_now and auto_now_add fields are overwritten on save(); set the dumped values after.
             comment = ["auto_now fields are set on save(); restore the dumped values"] if obj is updates[0][0] else None
@@ -353,6 +396,8 @@ class ScriptBuilder:
                 return (0, order[id(target)])
             return (1, tuple(str(part) for part in target.key))
 
+        if not self.save_each:
+            return self._through_statements(order, rank)
         statements: list[Piece] = []
         done_pairs: set[tuple[int, int, str]] = set()
         for links in sorted(self.m2m, key=lambda item: (order[id(item.source)], item.field.name)):
@@ -380,6 +425,56 @@ class ScriptBuilder:
             statements.append(fmt.statement(line, comment_lines=comment, blank_before=not statements))
         return statements
 
+    def _through_statements(self, order: dict[int, int], rank: Callable[[Target], tuple[int, Any]]) -> list[Piece]:
+        """Many-to-many links as rows of the automatic through model, one ``bulk_create`` per field."""
+        by_field: dict[AnyManyToMany, list[tuple[Target, Target]]] = {}
+        for links in self.m2m:
+            pairs = by_field.setdefault(links.field, [])
+            symmetrical = links.field.remote_field.symmetrical and links.field.related_model == links.field.model
+            for target in links.targets:
+                pairs.append((links.source, target))
+                if symmetrical and isinstance(target, DumpObject):
+                    pairs.append((target, links.source))  # add() writes both directions
+
+        def pair_key(pair: tuple[Target, Target]) -> tuple[tuple[int, Any], tuple[int, Any]]:
+            return rank(pair[0]), rank(pair[1])
+
+        statements: list[Piece] = []
+        fields = sorted(by_field, key=lambda f: (f.model._meta.label, f.name))
+        for m2m in fields:
+            pairs = sorted({(id(a), id(b)): (a, b) for a, b in by_field[m2m]}.values(), key=pair_key)
+            if not pairs:
+                continue
+            cls = self.cls(m2m.model).value
+            through = f"{cls}_{m2m.name}"
+            source_name, target_name = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+            manager = f"{through}.objects.using(using)"
+            alias = cst.Assign([cst.AssignTarget(lit.name(through))], lit.attribute(f"{cls}.{m2m.name}.through"))
+            label = f"{m2m.model._meta.label}.{m2m.name}"
+            if self.text_mode:
+                elements = [
+                    _element_text(
+                        through,
+                        [f"{source_name}={self.target_arg(a).text()}", f"{target_name}={self.target_arg(b).text()}"],
+                    )
+                    for a, b in pairs
+                ]
+                statements.append(_lead_text([label], True) + render_statement(fmt.statement(alias), fmt.INDENT))
+                statements.append(_exploded_list_call_text(f"{manager}.bulk_create", elements))
+                continue
+            rows = []
+            for a, b in pairs:
+                row = lit.call(lit.name(through), [], [(source_name, self.target(a)), (target_name, self.target(b))])
+                if fmt.width(row) + len(fmt.INDENT) * 2 + 1 > fmt.MAX_WIDTH:
+                    row = fmt.explode_call(row, depth=1)
+                rows.append(row)
+            statements.append(fmt.statement(alias, comment_lines=[label], blank_before=True))
+            method = cst.Attribute(
+                lit.call(lit.attribute(f"{through}.objects.using"), [self._using()]), cst.Name("bulk_create")
+            )
+            statements.append(fmt.statement(cst.Expr(lit.call(method, [fmt.exploded_list(rows)])), explode=False))
+        return statements
+
     # -- module -----------------------------------------------------------------------------
 
     def docstring(self) -> cst.SimpleStatementLine:
@@ -398,6 +493,21 @@ class ScriptBuilder:
         text = "\n".join(line.replace("\\", "\\\\").replace('"""', '\\"\\"\\"') for line in lines)
         return cst.SimpleStatementLine([cst.Expr(cst.SimpleString(f'"""{text}\n"""'))])
 
+    def _referenced(self) -> set[int]:
+        """Ids of the objects that a later statement mentions: they get a variable; every other
+        object is written straight into its ``bulk_create`` list."""
+        named: set[int] = set()
+        for section in self.sections:
+            for group in section.groups:
+                for obj in group.objects:
+                    named.update(id(t) for t in obj.targets.values() if isinstance(t, DumpObject))
+            for edge in section.deferred:
+                named.update((id(edge.source), id(edge.target)))
+        for links in self.m2m:
+            named.add(id(links.source))
+            named.update(id(t) for t in links.targets if isinstance(t, DumpObject))
+        return named
+
     def _body(self) -> list[Piece]:
         self._register_models()
         for module in ("argparse", "os", "sys", "django"):
@@ -408,6 +518,7 @@ class ScriptBuilder:
         for section in self.sections:
             for edge in section.deferred:
                 deferred_keys[id(edge.source)].add(edge.name)
+        self.named = self._referenced()
         self.progress.start("writing", sum(len(g.objects) for s in self.sections for g in s.groups))
         body: list[Piece] = [cst.SimpleStatementLine([cst.Expr(cst.SimpleString(RUN_DOC))])]
         first = True
