@@ -49,6 +49,10 @@ class DumpOptions:
     save_each: bool = False
     """Save every object with ``obj.save(using=using)``, sending ``pre_save``/``post_save``,
     instead of one ``bulk_create`` per batch (much slower to load)."""
+    all_fields: bool = False
+    """Write every field. By default a field whose value is what the model sets when the
+    argument is left out (``None`` for a nullable field, ``""`` for text, a constant
+    ``default=``) is not written."""
 
 
 def _builder(labels: tuple[str, ...], options: DumpOptions | None, progress: Progress) -> ScriptBuilder:
@@ -68,7 +72,14 @@ def _builder(labels: tuple[str, ...], options: DumpOptions | None, progress: Pro
     )
     sections = order(graph.objects)
     assign_names(sections)
-    return ScriptBuilder(sections, graph.m2m, fields=graph.fields, save_each=options.save_each, progress=progress)
+    return ScriptBuilder(
+        sections,
+        graph.m2m,
+        fields=graph.fields,
+        save_each=options.save_each,
+        all_fields=options.all_fields,
+        progress=progress,
+    )
 
 
 def _lookup_models(lookups: dict[str, Sequence[str]]) -> dict[type[models.Model], tuple[str, ...]]:

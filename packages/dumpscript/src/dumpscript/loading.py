@@ -49,6 +49,95 @@ def _read(path: Path) -> types.CodeType:
         raise ScriptError(f"Cannot read script {path}: {error}") from None
 
 
+_RUN = re.compile(r"def run\((using(?:=[\w.]+)?)?\):[ \t]*(?:#.*)?\n?")
+_STATEMENT = re.compile(r"    (?!(?:else|elif|except|finally)\b)[A-Za-z_#]")
+"""A line where a piece of ``run()``'s body may start: a statement of the body itself."""
+CHUNK_LINES = 20_000
+"""About how many lines of ``run()`` are compiled at a time."""
+
+
+class _NotChunkable(Exception):
+    """The script's ``run()`` cannot be run a piece at a time; compile it whole instead."""
+
+
+@dataclass
+class _Layout:
+    run_line: int  # 1-based line of ``def run(...):``
+    tail_line: int  # first line after run()'s body (0 if none)
+    takes_using: bool
+
+
+def _layout(path: Path) -> _Layout | None:
+    """Where ``run()`` starts and ends, from one pass over the lines (none kept in memory)."""
+    run_line = tail_line = 0
+    takes_using = False
+    with path.open(encoding="utf-8", newline="") as lines:
+        for number, line in enumerate(lines, 1):
+            if not run_line:
+                match = _RUN.fullmatch(line)
+                if match:
+                    run_line, takes_using = number, bool(match.group(1))
+            elif line[:1] not in ("", " ", "\t", "\n", "\r", "#"):
+                tail_line = number
+                break
+    return _Layout(run_line, tail_line, takes_using) if run_line else None
+
+
+def _compile_at(lines: list[str], first: int, path: Path, indented: bool = False) -> types.CodeType:
+    """Compile ``lines`` (the file's lines from line ``first``) with the file's line numbers."""
+    # a piece of run()'s body runs as top-level code, inside "if 1:" on the line before it
+    prefix = "\n" * (first - 2) + "if 1:\n" if indented else "\n" * (first - 1)
+    text = prefix + "".join(lines)
+    try:
+        return compile(text, str(path), "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        raise _NotChunkable from None
+
+
+def _run_in_pieces(path: Path, layout: _Layout, namespace: dict[str, Any], using: str, on_head: Any) -> None:
+    """Run the script like ``exec`` of the module then ``run(using)``, compiling ``run()``'s body
+    a piece at a time so that memory stays flat however long the script is.
+
+    The body runs as top-level code in the module's namespace (its variables become module
+    globals of this private module). Raises :class:`_NotChunkable` before anything runs when a
+    piece does not compile on its own (``return`` in the body, an unusual layout).
+    """
+    with path.open(encoding="utf-8", newline="") as handle:
+        head = [handle.readline() for _ in range(layout.run_line - 1)]
+        head_code = _compile_at(head, 1, path)
+        del head
+        tail_code = None
+        if layout.tail_line:
+            with path.open(encoding="utf-8", newline="") as rest:
+                for _ in range(layout.tail_line - 1):
+                    rest.readline()
+                tail_code = _compile_at(rest.readlines(), layout.tail_line, path)
+        handle.readline()  # def run(...):
+        number = layout.run_line + 1
+        on_head(head_code)
+        exec(head_code, namespace)
+        if tail_code is not None:
+            exec(tail_code, namespace)
+        if layout.takes_using:
+            namespace["using"] = using
+        piece: list[str] = []
+        start = number
+        while True:
+            line = handle.readline()
+            ends = not line or (layout.tail_line and number == layout.tail_line)
+            if ends or (len(piece) >= CHUNK_LINES and _STATEMENT.match(line)):
+                if piece:
+                    code = _compile_at(piece, start, path, indented=True)
+                    piece = []
+                    exec(code, namespace)
+                    del code
+                start = number
+                if ends:
+                    break
+            piece.append(line)
+            number += 1
+
+
 def _tables(using: str) -> list[type[models.Model]]:
     connection = connections[using]
     existing = set(connection.introspection.table_names())
@@ -157,12 +246,38 @@ def load_script(
     :class:`ScriptError` names the script line.
     """
     script = Path(path).resolve()
-    code = _read(script)
+    try:
+        layout = _layout(script)
+    except OSError as error:
+        raise ScriptError(f"Cannot read script {path}: {error.strerror or error}") from None
+    except (UnicodeDecodeError, ValueError):
+        layout = None
+    if layout is not None:
+        try:
+            return _load(script, layout, None, using, dry_run, replace, progress)
+        except _NotChunkable:
+            pass  # rolled back; run it the plain way, which also reports a syntax error well
+    return _load(script, None, _read(script), using, dry_run, replace, progress)
+
+
+def _load(
+    script: Path,
+    layout: _Layout | None,
+    code: types.CodeType | None,
+    using: str,
+    dry_run: bool,
+    replace: bool,
+    progress: Progress,
+) -> LoadResult:
     module = types.ModuleType(f"dumpscript_loaded_{abs(hash(str(script)))}")
     module.__file__ = str(script)
     namespace = module.__dict__
     result = LoadResult(dry_run=dry_run)
     tables = _tables(using)
+
+    def start_progress(head: types.CodeType) -> None:
+        progress.start("loading", _expected_rows(head))
+
     try:
         with transaction.atomic(using=using):
             if replace:
@@ -178,15 +293,19 @@ def load_script(
                         if count:
                             result.deleted[label] = result.deleted.get(label, 0) + count
             before = _counts(using, tables)
-            progress.start("loading", _expected_rows(code))
             with _count_inserts(using, progress):
-                exec(code, namespace)
-                run = namespace.get("run")
-                if callable(run):
-                    if "using" in inspect.signature(run).parameters:
-                        run(using=using)
-                    else:
-                        run()
+                if layout is not None:
+                    _run_in_pieces(script, layout, namespace, using, start_progress)
+                else:
+                    assert code is not None
+                    start_progress(code)
+                    exec(code, namespace)
+                    run = namespace.get("run")
+                    if callable(run):
+                        if "using" in inspect.signature(run).parameters:
+                            run(using=using)
+                        else:
+                            run()
             progress.finish()
             after = _counts(using, tables)
             result.created = {
@@ -196,7 +315,7 @@ def load_script(
             }
             if dry_run:
                 transaction.set_rollback(True, using=using)
-    except ScriptError:
+    except (ScriptError, _NotChunkable):
         progress.finish()
         raise
     except Exception as error:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import decimal
+import enum
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from typing import Any
 
 import libcst as cst
 from django.db import models
+from django.db.models import NOT_PROVIDED
 
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript._types import AnyField, AnyManyToMany
@@ -37,6 +40,9 @@ if __name__ == "__main__":
     with transaction.atomic(using=ARGS.database):
         run(using=ARGS.database)
 """
+
+BATCH = 1000
+"""Objects per ``bulk_create`` statement (and per statement of through-model rows)."""
 
 RUN_DOC = '"""Create the objects in the database ``using``; call it inside a transaction."""'
 
@@ -90,6 +96,35 @@ class _Arg:
 
 
 _NONE: frozenset[str] = frozenset()
+_ALWAYS: Any = object()
+
+
+def static_default(f: AnyField) -> Any:
+    """The value ``Model(...)`` gives field ``f`` when the argument is left out, if that value is
+    fixed (``_ALWAYS`` otherwise: callable or database defaults, primary keys)."""
+    if f.primary_key or getattr(f, "db_default", NOT_PROVIDED) is not NOT_PROVIDED:
+        return _ALWAYS
+    if f.has_default():
+        default = f.default
+        if callable(default) or isinstance(default, list | dict | set):
+            return _ALWAYS
+        if isinstance(default, enum.Enum):  # TextChoices.SMALL: the database gives its value
+            default = default.value
+        return default
+    return None if not f.empty_strings_allowed or f.null else ""
+
+
+def _is_default(value: Any, default: Any) -> bool:
+    """``value`` is exactly ``default``: same type, and for numbers the same sign (-0.0) and
+    exponent (``Decimal("0E-10")``)."""
+    if value is default:
+        return True
+    if type(value) is not type(default):
+        return False
+    if isinstance(value, float | decimal.Decimal):
+        return repr(value) == repr(default)
+    return bool(value == default)
+
 
 Piece = cst.SimpleStatementLine | str
 """A statement of ``run()``: a LibCST node, or its text when the builder writes text."""
@@ -161,11 +196,13 @@ class ScriptBuilder:
         *,
         fields: Callable[[type[models.Model]], list[AnyField]],
         save_each: bool = False,
+        all_fields: bool = False,
         progress: Progress = NO_PROGRESS,
     ) -> None:
         self.save_each = save_each
+        self.all_fields = all_fields
         self.progress = progress
-        self._plans: dict[type[models.Model], list[tuple[AnyField, bool, bool]]] = {}
+        self._plans: dict[type[models.Model], list[tuple[AnyField, bool, bool, Any]]] = {}
         self.fields = fields
         self.text_mode = False
         self.sections = sections
@@ -225,14 +262,16 @@ class ScriptBuilder:
             return _Arg(self, name=target.var)
         return _Arg(self, node=self.target(target))
 
-    def _field_plan(self, model: type[models.Model]) -> list[tuple[AnyField, bool, bool]]:
-        """``(field, is a relation, is auto_now)`` for the fields the script writes, per model."""
+    def _field_plan(self, model: type[models.Model]) -> list[tuple[AnyField, bool, bool, Any]]:
+        """``(field, is a relation, is auto_now, default)`` for the fields the script writes, per
+        model; ``default`` is the value that need not be written, or ``_ALWAYS``."""
         plan = self._plans.get(model)
         if plan is None:
-            plan = [
-                (f, f.is_relation, bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)))
-                for f in self.fields(model)
-            ]
+            plan = []
+            for f in self.fields(model):
+                auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+                default = _ALWAYS if self.all_fields or auto else static_default(f)
+                plan.append((f, f.is_relation, auto, default))
             self._plans[model] = plan
         return plan
 
@@ -249,13 +288,15 @@ class ScriptBuilder:
         auto_now: list[tuple[str, _Arg]] = []
         if obj.link:  # a second child of a parent row that another object creates
             result.append((obj.link, self.target_arg(obj.targets[obj.link])))
-        for f, relation, auto in self._field_plan(obj.model):
+        for f, relation, auto, default in self._field_plan(obj.model):
             if gfk_parts and f.attname in gfk_parts:
                 gfk_name = gfk_parts[f.attname]
                 if gfk_name is not None and gfk_name not in deferred:
                     result.append((gfk_name, self.target_arg(obj.targets[gfk_name])))
                 continue
             value = obj.values[f.attname]
+            if default is not _ALWAYS and _is_default(value, default):
+                continue  # the model writes the same value when the argument is left out
             if relation and value is not None:
                 if f.name in deferred:
                     continue
@@ -279,21 +320,63 @@ class ScriptBuilder:
         statements: list[Piece] = []
         # bulk_create cannot save multi-table inheritance, and sends no signals
         save_each = self.save_each or bool(model._meta.parents)
-        updates = []
+        updates: list[tuple[DumpObject, list[tuple[str, _Arg]]]] = []
+        manager = f"{self.cls(model).value}.{model._default_manager.name}.using(using)"
+        for offset in range(0, len(group.objects), BATCH):
+            batch = group.objects[offset : offset + BATCH]
+            statements += self._batch_statements(batch, deferred, first, bool(statements), save_each, updates)
+        for obj, values in updates:
+            # auto_now and auto_now_add fields are overwritten on save(); set the dumped values after.
+            comment = ["auto_now fields are set on save(); restore the dumped values"] if obj is updates[0][0] else None
+            if self.text_mode:
+                args = [f"{name}={arg.text()}" for name, arg in values]
+                head = f"{manager}.filter(pk={obj.var}.pk).update"
+                statements.append(_lead_text(comment, False) + _call_text(head, args))
+                continue
+            query = lit.call(
+                cst.Attribute(self.manager(model, "using", self._using()), cst.Name("filter")),
+                [],
+                [("pk", lit.attribute(f"{obj.var}.pk"))],
+            )
+            update = lit.call(cst.Attribute(query, cst.Name("update")), [], [(n, a.expr()) for n, a in values])
+            statements.append(fmt.statement(cst.Expr(update), comment_lines=comment))
+        return statements
+
+    def _batch_statements(
+        self,
+        batch: list[DumpObject],
+        deferred: dict[int, set[str]],
+        first: bool,
+        later: bool,
+        save_each: bool,
+        updates: list[tuple[DumpObject, list[tuple[str, _Arg]]]],
+    ) -> list[Piece]:
+        """One batch of a group: the variables, then one ``bulk_create`` (or a save() each).
+
+        ``later``: an earlier batch of the same model precedes this one.
+        """
+        model = batch[0].model
+        label = model._meta.label
         cls = self.cls(model).value
         manager = f"{cls}.{model._default_manager.name}.using(using)"
-        label = model._meta.label
+        statements: list[Piece] = []
         elements: list[str] = []  # text mode: the bulk_create list's elements
         nodes: list[cst.BaseExpression] = []  # CST mode: the same
         inline = False  # some object is written inside the list, not as a variable
-        for obj in group.objects:
+
+        def lead() -> tuple[list[str] | None, bool]:
+            """The model's comment above its first statement; a blank line above each batch."""
+            if statements:
+                return None, False
+            return (None, True) if later else ([label], not first)
+
+        for obj in batch:
             self.progress.advance(label)
             skipped = deferred.get(id(obj), _NONE)
             kwargs, auto_now = self.kwargs(obj, skipped)
             named = save_each or bool(auto_now) or id(obj) in self.named
             if named:
-                comments = [model._meta.label] if not statements else None
-                blank = not first and not statements
+                comments, blank = lead()
                 if self.text_mode:
                     args = [f"{name}={arg.text()}" for name, arg in kwargs]
                     statements.append(_lead_text(comments, blank) + _call_text(f"{obj.var} = {cls}", args))
@@ -317,42 +400,24 @@ class ScriptBuilder:
                 statements.append(fmt.statement(cst.Expr(save)))
             if auto_now:
                 updates.append((obj, auto_now))
-        if not save_each:
-            comments = [label] if not statements else None  # the model's first statement
-            blank = not first and not statements
-            text = ""
-            if self.text_mode:
-                head = f"{manager}.bulk_create"
-                if inline:
-                    text = _exploded_list_call_text(head, elements)
-                else:
-                    text = _list_call_text(head, [o.var for o in group.objects])
-            if text:
-                statements.append(_lead_text(comments, blank) + text)
+        if save_each:
+            return statements
+        comments, blank = lead()
+        text = ""
+        if self.text_mode:
+            head = f"{manager}.bulk_create"
+            text = _exploded_list_call_text(head, elements) if inline else _list_call_text(head, [o.var for o in batch])
+        if text:
+            statements.append(_lead_text(comments, blank) + text)
+        else:
+            method = cst.Attribute(self.manager(model, "using", self._using()), cst.Name("bulk_create"))
+            if inline:
+                objs = fmt.exploded_list(nodes)
             else:
-                method = cst.Attribute(self.manager(model, "using", self._using()), cst.Name("bulk_create"))
-                if inline:
-                    objs = fmt.exploded_list(nodes)
-                else:
-                    prefix = fmt.width(method) + len(fmt.INDENT) + 1
-                    objs = fmt.fill_list([lit.name(o.var) for o in group.objects], depth=0, used=prefix)
-                line = cst.Expr(lit.call(method, [objs]))
-                statements.append(fmt.statement(line, comment_lines=comments, blank_before=blank, explode=False))
-        for obj, values in updates:
-            # auto_now and auto_now_add fields are overwritten on save(); set the dumped values after.
-            comment = ["auto_now fields are set on save(); restore the dumped values"] if obj is updates[0][0] else None
-            if self.text_mode:
-                args = [f"{name}={arg.text()}" for name, arg in values]
-                head = f"{manager}.filter(pk={obj.var}.pk).update"
-                statements.append(_lead_text(comment, False) + _call_text(head, args))
-                continue
-            query = lit.call(
-                cst.Attribute(self.manager(model, "using", self._using()), cst.Name("filter")),
-                [],
-                [("pk", lit.attribute(f"{obj.var}.pk"))],
-            )
-            update = lit.call(cst.Attribute(query, cst.Name("update")), [], [(n, a.expr()) for n, a in values])
-            statements.append(fmt.statement(cst.Expr(update), comment_lines=comment))
+                prefix = fmt.width(method) + len(fmt.INDENT) + 1
+                objs = fmt.fill_list([lit.name(o.var) for o in batch], depth=0, used=prefix)
+            line = cst.Expr(lit.call(method, [objs]))
+            statements.append(fmt.statement(line, comment_lines=comments, blank_before=blank, explode=False))
         return statements
 
     def deferred_statements(self, edges: list[Edge]) -> list[Piece]:
@@ -451,28 +516,36 @@ class ScriptBuilder:
             manager = f"{through}.objects.using(using)"
             alias = cst.Assign([cst.AssignTarget(lit.name(through))], lit.attribute(f"{cls}.{m2m.name}.through"))
             label = f"{m2m.model._meta.label}.{m2m.name}"
-            if self.text_mode:
-                elements = [
-                    _element_text(
-                        through,
-                        [f"{source_name}={self.target_arg(a).text()}", f"{target_name}={self.target_arg(b).text()}"],
-                    )
-                    for a, b in pairs
-                ]
-                statements.append(_lead_text([label], True) + render_statement(fmt.statement(alias), fmt.INDENT))
-                statements.append(_exploded_list_call_text(f"{manager}.bulk_create", elements))
-                continue
-            rows = []
-            for a, b in pairs:
-                row = lit.call(lit.name(through), [], [(source_name, self.target(a)), (target_name, self.target(b))])
-                if fmt.width(row) + len(fmt.INDENT) * 2 + 1 > fmt.MAX_WIDTH:
-                    row = fmt.explode_call(row, depth=1)
-                rows.append(row)
             statements.append(fmt.statement(alias, comment_lines=[label], blank_before=True))
-            method = cst.Attribute(
-                lit.call(lit.attribute(f"{through}.objects.using"), [self._using()]), cst.Name("bulk_create")
-            )
-            statements.append(fmt.statement(cst.Expr(lit.call(method, [fmt.exploded_list(rows)])), explode=False))
+            for offset in range(0, len(pairs), BATCH):
+                batch = pairs[offset : offset + BATCH]
+                if self.text_mode:
+                    elements = [
+                        _element_text(
+                            through,
+                            [
+                                f"{source_name}={self.target_arg(a).text()}",
+                                f"{target_name}={self.target_arg(b).text()}",
+                            ],
+                        )
+                        for a, b in batch
+                    ]
+                    text = _exploded_list_call_text(f"{manager}.bulk_create", elements)
+                    statements.append(("\n" if offset else "") + text)
+                    continue
+                rows = []
+                for a, b in batch:
+                    row = lit.call(
+                        lit.name(through), [], [(source_name, self.target(a)), (target_name, self.target(b))]
+                    )
+                    if fmt.width(row) + len(fmt.INDENT) * 2 + 1 > fmt.MAX_WIDTH:
+                        row = fmt.explode_call(row, depth=1)
+                    rows.append(row)
+                method = cst.Attribute(
+                    lit.call(lit.attribute(f"{through}.objects.using"), [self._using()]), cst.Name("bulk_create")
+                )
+                line = cst.Expr(lit.call(method, [fmt.exploded_list(rows)]))
+                statements.append(fmt.statement(line, blank_before=bool(offset), explode=False))
         return statements
 
     # -- module -----------------------------------------------------------------------------

@@ -56,6 +56,11 @@ class Command(BaseCommand):
             action="store_true",
             help="save each object with save() (sends pre_save/post_save) instead of bulk_create batches",
         )
+        parser.add_argument(
+            "--all-fields",
+            action="store_true",
+            help="write every field, also those whose value is the one the model sets by default",
+        )
         parser.add_argument("--pks", help="only these primary keys, comma separated (one app.Model label)")
 
     def handle(self, *labels: str, **options: Any) -> None:
@@ -72,6 +77,7 @@ class Command(BaseCommand):
             use_default_manager=options["default_manager"],
             pks=pks,
             save_each=options["save_each"],
+            all_fields=options["all_fields"],
             lookups=lookups,
         )
         output = options["output"]
