@@ -12,6 +12,7 @@ from dumpscript.errors import (
     OutputNameError,
     ScriptError,
     SelectionError,
+    TransformError,
     UnsupportedValueError,
 )
 from dumpscript.loading import LoadResult, load_script
@@ -27,6 +28,7 @@ __all__ = [
     "OutputNameError",
     "ScriptError",
     "SelectionError",
+    "TransformError",
     "UnsupportedValueError",
     "check_output_name",
     "dump_module",

@@ -13,6 +13,7 @@ __all__ = [
     "OutputNameError",
     "ScriptError",
     "SelectionError",
+    "TransformError",
     "UnsupportedValueError",
 ]
 
@@ -39,3 +40,7 @@ class OutputNameError(DumpscriptError):
 
 class ScriptError(DumpscriptError):
     """A script that cannot be read or that failed while loading."""
+
+
+class TransformError(DumpscriptError):
+    """A script transform that cannot apply: the message names the line and the reason."""

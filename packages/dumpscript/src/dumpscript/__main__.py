@@ -1,0 +1,75 @@
+"""``python -m dumpscript``: script transforms for people without an editor integration.
+
+::
+
+    python -m dumpscript fold SCRIPT --lines 10-80 [--write]
+    python -m dumpscript grow SCRIPT --line 12 --count 2000 [--write]
+
+Without ``--write`` the change is printed as a unified diff; with it the script is replaced
+atomically (never left half-written). Errors are one line on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from dumpscript.errors import DumpscriptError
+from dumpscript.transforms import Change, fold_loop, grow_loop, parse_lines
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m dumpscript", description="Transform a dumpscript script.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    fold = commands.add_parser("fold", help="fold a run of similar object blocks into a for loop")
+    fold.add_argument("script", type=Path)
+    fold.add_argument("--lines", required=True, help="FIRST-LAST (1-based, both included), or one line inside a run")
+    fold.add_argument("--write", action="store_true", help="change the file instead of printing a diff")
+    grow = commands.add_parser("grow", help="set how many objects a range(N) loop creates")
+    grow.add_argument("script", type=Path)
+    grow.add_argument("--line", required=True, type=int, help="a line of the loop")
+    grow.add_argument("--count", required=True, type=int, help="how many objects the loop creates")
+    grow.add_argument("--write", action="store_true", help="change the file instead of printing a diff")
+    return parser
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DumpscriptError(f"Cannot read script {path}: {getattr(error, 'strerror', None) or error}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        text = _read(args.script)
+        change: Change
+        if args.command == "fold":
+            first, last = parse_lines(args.lines)
+            change = fold_loop(text, first, last, name=str(args.script))
+        else:
+            change = grow_loop(text, args.line, args.count, name=str(args.script))
+        if args.write:
+            from dumpscript._api import write_atomic
+
+            write_atomic(args.script, change.text)
+            print(f"{change.summary}; wrote {args.script}", file=sys.stderr)
+        else:
+            name = str(args.script)
+            diff = difflib.unified_diff(
+                text.splitlines(keepends=True), change.text.splitlines(keepends=True), name, name
+            )
+            sys.stdout.writelines(diff)
+            print(change.summary, file=sys.stderr)
+    except DumpscriptError as error:
+        print(f"dumpscript: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

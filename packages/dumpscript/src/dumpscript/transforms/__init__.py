@@ -1,0 +1,31 @@
+"""Transforms of a script a person may have edited, keeping everything they wrote.
+
+Each transform takes the script's text and returns a :class:`Change`: the new text and the
+text edits that make it (an editor applies those), with every byte outside them unchanged.
+
+* :func:`fold_loop` (:mod:`~dumpscript.transforms.fold_loop`): a run of similar object
+  blocks → a ``for`` loop that creates the same objects.
+* :func:`grow_loop` (:mod:`~dumpscript.transforms.grow_loop`): set how many objects a
+  ``range(N)`` loop creates.
+"""
+
+from dumpscript.errors import TransformError
+from dumpscript.transforms._source import Change, Source, TextEdit, apply_edits, parse_lines
+from dumpscript.transforms.fold_loop import FoldIntoLoop, Run, find_runs, fold_loop, select_run
+from dumpscript.transforms.grow_loop import GrowLoop, grow_loop
+
+__all__ = [
+    "Change",
+    "FoldIntoLoop",
+    "GrowLoop",
+    "Run",
+    "Source",
+    "TextEdit",
+    "TransformError",
+    "apply_edits",
+    "find_runs",
+    "fold_loop",
+    "grow_loop",
+    "parse_lines",
+    "select_run",
+]
