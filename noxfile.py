@@ -103,6 +103,7 @@ def bench(session: nox.Session) -> None:
     # The old dumpscript's scripts need python-dateutil to load.
     session.install(_django_spec(DEFAULT[1]), "-e", CORE, "Pillow", "django-extensions", "python-dateutil")
     session.run("python", "benchmarks/bench.py", *session.posargs)
+    session.run("python", "benchmarks/transforms.py")
 
 
 @nox.session(python=DEFAULT[0])

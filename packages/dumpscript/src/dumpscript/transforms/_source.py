@@ -149,19 +149,28 @@ def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:
     return "".join(parts)
 
 
-def bodies(tree: ast.AST) -> Iterator[tuple[ast.AST, list[ast.stmt]]]:
-    """Every statement list in ``tree`` with the node that owns it."""
-    for node in ast.walk(tree):
-        for attribute in ("body", "orelse", "finalbody"):
-            value = getattr(node, attribute, None)
-            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                yield node, value
-        if isinstance(node, ast.Try):
-            for handler in node.handlers:
-                yield handler, handler.body
-        if isinstance(node, ast.Match):
-            for case in node.cases:
-                yield case, case.body
+def _overlaps(node: ast.stmt, first: int, last: int) -> bool:
+    return node.lineno <= last and (node.end_lineno or node.lineno) >= first
+
+
+def bodies(tree: ast.Module, first: int = 1, last: int = 10**9) -> Iterator[tuple[ast.AST, list[ast.stmt]]]:
+    """The statement lists of ``tree`` whose owner overlaps lines ``first`` to ``last`` (all of
+    them by default), with the node that owns each; only those statements are descended into."""
+    work: list[tuple[ast.AST, list[ast.stmt]]] = [(tree, tree.body)]
+    while work:
+        owner, body = work.pop()
+        yield owner, body
+        for statement in body:
+            if not _overlaps(statement, first, last):
+                continue
+            for attribute in ("body", "orelse", "finalbody"):
+                value = getattr(statement, attribute, None)
+                if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
+                    work.append((statement, value))
+            if isinstance(statement, ast.Try):
+                work.extend((handler, handler.body) for handler in statement.handlers)
+            if isinstance(statement, ast.Match):
+                work.extend((case, case.body) for case in statement.cases)
 
 
 def parse_lines(value: str) -> tuple[int, int]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword as _keyword_module
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -31,7 +32,7 @@ from dumpscript.cst import _format as fmt
 from dumpscript.errors import TransformError
 from dumpscript.naming import snake
 from dumpscript.transforms._patterns import Column, Pattern, dotted, infer
-from dumpscript.transforms._source import Change, Source, TextEdit, apply_edits, bodies
+from dumpscript.transforms._source import Change, Source, TextEdit, _overlaps, apply_edits, bodies
 
 _TABLE = "__dumpscript_table__"
 _BUILTINS = frozenset(dir(builtins))
@@ -122,41 +123,57 @@ def _expression_nodes(statement: ast.stmt) -> list[ast.AST]:
     return found
 
 
-def find_runs(source: Source) -> list[Run]:
-    """Every run of two or more similar blocks in the script."""
+def _statement_block(source: Source, body: list[ast.stmt], position: int) -> Block | None:
+    statement = body[position]
+    if not (
+        isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)
+    ):
+        return None
+    found = _block_call(statement.value)
+    if found is None:
+        return None
+    var = statement.targets[0].id
+    save = body[position + 1] if position + 1 < len(body) else None
+    save = save if save is not None and _save_of(save, var) else None
+    last = save or statement
+    assert last.end_lineno is not None
+    start = source.offset(statement.lineno, statement.col_offset)
+    end = source.span(last)[1]
+    keywords = tuple(k.arg for k in found[0].keywords if k.arg)
+    return Block(
+        found[0], found[1], keywords, statement.lineno, last.end_lineno, start, end, var, save, statement
+    )  # fmt: skip
+
+
+def find_runs(source: Source, first: int = 1, last: int = 10**9) -> list[Run]:
+    """The runs of two or more similar blocks that touch lines ``first`` to ``last`` (whole runs,
+    also where they reach beyond those lines); every run of the script by default."""
     runs: list[Run] = []
-    for _, body in bodies(source.tree):
-        current: list[Block] = []
-        position = 0
-        while position <= len(body):
-            statement = body[position] if position < len(body) else None
-            block = None
-            if (
-                isinstance(statement, ast.Assign)
-                and len(statement.targets) == 1
-                and isinstance(statement.targets[0], ast.Name)
+    for _, body in bodies(source.tree, first, last):
+        touching = [k for k, statement in enumerate(body) if _overlaps(statement, first, last)]
+        if not touching:
+            continue
+        start, stop = touching[0], touching[-1]
+        while start > 0:
+            if _statement_block(source, body, start - 1) is not None:
+                start -= 1
+            elif (
+                start > 1
+                and _save_of(body[start - 1], getattr(_target(body[start - 2]), "id", ""))
+                and _statement_block(source, body, start - 2) is not None
             ):
-                found = _block_call(statement.value)
-                if found is not None:
-                    var = statement.targets[0].id
-                    save = body[position + 1] if position + 1 < len(body) else None
-                    save = save if save is not None and _save_of(save, var) else None
-                    last = save or statement
-                    assert last.end_lineno is not None
-                    start = source.offset(statement.lineno, statement.col_offset)
-                    end = source.span(last)[1]
-                    block = Block(
-                        found[0],
-                        found[1],
-                        tuple(k.arg for k in found[0].keywords if k.arg),
-                        statement.lineno,
-                        last.end_lineno,
-                        start,
-                        end,
-                        var=var,
-                        save=save,
-                        statement=statement,
-                    )
+                start -= 2  # a block and its save()
+            else:
+                break
+        while stop + 1 < len(body) and (
+            _statement_block(source, body, stop + 1) is not None
+            or _save_of(body[stop + 1], getattr(_target(body[stop]), "id", ""))
+        ):
+            stop += 1
+        current: list[Block] = []
+        position = start
+        while position <= stop + 1:
+            block = _statement_block(source, body, position) if position <= stop else None
             if block is not None and current and _compatible(source, current[-1], block):
                 current.append(block)
             else:
@@ -164,12 +181,31 @@ def find_runs(source: Source) -> list[Run]:
                     runs.append(Run("statement", current, body=body))
                 current = [block] if block is not None else []
             position += 2 if block is not None and block.save is not None else 1
-        for statement in body:
+        for statement in body[touching[0] : touching[-1] + 1]:
             for node in _expression_nodes(statement):
                 if isinstance(node, ast.List | ast.Tuple):
                     runs += _element_runs(source, node, statement, body)
     runs.sort(key=lambda run: (run.first_line, -len(run.blocks)))
     return runs
+
+
+def _nodes_from(tree: ast.Module, line: int) -> Iterator[ast.AST]:
+    """The nodes of ``tree`` in statements that end at or after ``line`` (earlier statements
+    are skipped whole)."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt) and (child.end_lineno or child.lineno) < line:
+                continue
+            stack.append(child)
+
+
+def _target(statement: ast.stmt) -> ast.expr | None:
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        return statement.targets[0]
+    return None
 
 
 def _element_runs(source: Source, container: ast.List | ast.Tuple, owner: ast.stmt, body: list[ast.stmt]) -> list[Run]:
@@ -198,7 +234,7 @@ def _compatible(source: Source, a: Block, b: Block) -> bool:
 
 def select_run(source: Source, first: int, last: int) -> Run:
     """The run a line range (or, with ``first == last``, a cursor line) asks for."""
-    runs = find_runs(source)
+    runs = find_runs(source, first, last)
     if first == last:
         touching = [r for r in runs if any(b.first_line <= first <= b.last_line for b in r.blocks)]
         if not touching:  # on the statement that holds a list of blocks: its longest run
@@ -331,7 +367,7 @@ class FoldIntoLoop:
         edits: list[TextEdit] = []
         covered: list[tuple[int, int]] = []
         names = []
-        for node in ast.walk(self.source.tree):
+        for node in _nodes_from(self.source.tree, self.run.last_line):
             if isinstance(node, ast.Name) and node.id in variables:
                 start, _ = self.source.span(node)
                 if start >= after:
