@@ -22,7 +22,7 @@ from dumpscript.cst import ScriptBuilder
 from dumpscript.errors import DumpscriptError, OutputNameError, SelectionError
 from dumpscript.graph import Graph
 from dumpscript.naming import assign_names
-from dumpscript.ordering import order
+from dumpscript.ordering import Section, order
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,11 @@ class DumpOptions:
     ``default=``) is not written."""
 
 
-def _builder(labels: tuple[str, ...], options: DumpOptions | None, progress: Progress) -> ScriptBuilder:
+def prepare(
+    labels: tuple[str, ...], options: DumpOptions | None, progress: Progress = NO_PROGRESS
+) -> tuple[ScriptBuilder, list[Section]]:
+    """Read the rows and order them: a builder for the script, and its sections (the objects
+    have no variable names yet: :func:`~dumpscript.naming.assign_names` gives them)."""
     options = options or DumpOptions()
     selected = _selection.resolve(labels, options.exclude)
     if options.pks is not None and (len(labels) != 1 or "." not in labels[0]):
@@ -71,8 +75,7 @@ def _builder(labels: tuple[str, ...], options: DumpOptions | None, progress: Pro
         progress=progress,
     )
     sections = order(graph.objects)
-    assign_names(sections)
-    return ScriptBuilder(
+    builder = ScriptBuilder(
         sections,
         graph.m2m,
         fields=graph.fields,
@@ -80,6 +83,13 @@ def _builder(labels: tuple[str, ...], options: DumpOptions | None, progress: Pro
         all_fields=options.all_fields,
         progress=progress,
     )
+    return builder, sections
+
+
+def _builder(labels: tuple[str, ...], options: DumpOptions | None, progress: Progress) -> ScriptBuilder:
+    builder, sections = prepare(labels, options, progress)
+    assign_names(sections)
+    return builder
 
 
 def _lookup_models(lookups: dict[str, Sequence[str]]) -> dict[type[models.Model], tuple[str, ...]]:

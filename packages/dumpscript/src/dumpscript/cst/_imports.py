@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 
 import libcst as cst
 
@@ -28,6 +29,34 @@ class ImportSet:
         self._names: dict[tuple[str, str], str] = {}
         self._taken: dict[str, tuple[str, str]] = {}
         self._late: set[str] = set()
+        self._adopted: set[tuple[str, str]] = set()
+
+    def adopt(self, module: str, name: str, local: str) -> None:
+        """Record an import a script already has (``from module import name as local``; for
+        ``import module``, ``name`` is empty): code uses it, and it is not added again."""
+        key = (module, name)
+        self._adopted.add(key)
+        if name:
+            self._names.setdefault(key, local)
+        else:
+            self._modules.add(module)
+        self._taken.setdefault(local, key)
+
+    def reserve(self, names: Iterable[str]) -> None:
+        """Names a new import must not bind (aliases are found around them)."""
+        for local in names:
+            self._taken.setdefault(local, ("", local))
+
+    def added(self) -> tuple[list[str], list[tuple[str, str, str, bool]]]:
+        """The imports requested beyond the adopted ones: modules, and ``(module, name, local,
+        late)`` for names."""
+        modules = sorted(m for m in self._modules if (m, "") not in self._adopted)
+        names = sorted(
+            (module, name, local, module in self._late)
+            for (module, name), local in self._names.items()
+            if (module, name) not in self._adopted
+        )
+        return modules, names
 
     def module(self, module: str) -> str:
         self._modules.add(module)
@@ -68,24 +97,7 @@ class ImportSet:
             plain_import = cst.Import(names=[cst.ImportAlias(name=lit.attribute(module))])  # type: ignore[arg-type]
             sections[section(module)].append(cst.SimpleStatementLine([plain_import]))
         for module in sorted(from_imports):
-            names = sorted(from_imports[module], key=lambda pair: (pair[0].lower(), pair[0], pair[1]))
-            aliases = [
-                cst.ImportAlias(
-                    name=cst.Name(name),
-                    asname=cst.AsName(cst.Name(local)) if local != name else None,
-                )
-                for name, local in names
-            ]
-            node = cst.ImportFrom(module=lit.attribute(module), names=aliases)  # type: ignore[arg-type]
-            comment = cst.Comment("# noqa: E402") if late else None
-            line = cst.SimpleStatementLine(
-                [node],
-                trailing_whitespace=cst.TrailingWhitespace(whitespace=cst.SimpleWhitespace("  "), comment=comment)
-                if comment
-                else cst.TrailingWhitespace(),
-            )
-            if _width(line) > 88:
-                line = cst.SimpleStatementLine([_wrap(node, comment)])
+            line = from_import(module, from_imports[module], "# noqa: E402" if late else None)
             sections[section(module)].append(line)
         lines: list[cst.SimpleStatementLine] = []
         for key in ("stdlib", "third", "first"):
@@ -102,6 +114,30 @@ class ImportSet:
     def late(self) -> list[cst.SimpleStatementLine]:
         """Imports of models, placed after the standalone preamble (``noqa: E402``)."""
         return self._block(late=True)
+
+
+def from_import(
+    module: str, names: list[tuple[str, str]], comment: str | None = None, *, sort: bool = True
+) -> cst.SimpleStatementLine:
+    """``from module import a, b as c`` (``(name, local)`` pairs, sorted unless ``sort`` is
+    false), wrapped in parentheses one name per line when wider than 88 columns; ``comment``
+    trails the line."""
+    pairs = sorted(names, key=lambda pair: (pair[0].lower(), pair[0], pair[1])) if sort else names
+    aliases = [
+        cst.ImportAlias(name=cst.Name(name), asname=cst.AsName(cst.Name(local)) if local != name else None)
+        for name, local in pairs
+    ]
+    node = cst.ImportFrom(module=lit.attribute(module), names=aliases)  # type: ignore[arg-type]
+    trailing = cst.Comment(comment) if comment else None
+    line = cst.SimpleStatementLine(
+        [node],
+        trailing_whitespace=cst.TrailingWhitespace(whitespace=cst.SimpleWhitespace("  "), comment=trailing)
+        if trailing
+        else cst.TrailingWhitespace(),
+    )
+    if _width(line) > 88:
+        line = cst.SimpleStatementLine([_wrap(node, trailing)])
+    return line
 
 
 def _width(node: cst.CSTNode) -> int:

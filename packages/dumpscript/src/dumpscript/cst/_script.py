@@ -126,6 +126,15 @@ def _is_default(value: Any, default: Any) -> bool:
     return bool(value == default)
 
 
+def import_module_of(model: type[models.Model]) -> str:
+    """The module a script imports ``model`` from: its app's ``models`` module when that
+    module holds the class (``polls.models``), else the module that defines it."""
+    app_models = getattr(model._meta.app_config, "models_module", None)
+    if app_models is not None and getattr(app_models, model.__name__, None) is model:
+        return str(app_models.__name__)
+    return model.__module__
+
+
 Piece = cst.SimpleStatementLine | str
 """A statement of ``run()``: a LibCST node, or its text when the builder writes text."""
 
@@ -177,9 +186,11 @@ def _element_text(head: str, args: list[str]) -> str:
     return f"{inner}{head}(\n" + "".join(f"{deeper}{arg},\n" for arg in args) + f"{inner}),\n"
 
 
-def _exploded_list_call_text(head: str, elements: list[str]) -> str:
-    """``head([`` then one element per line (each already indented, with its comma) then ``])``."""
-    return f"{fmt.INDENT}{head}([\n" + "".join(elements) + f"{fmt.INDENT}])\n"
+def _exploded_list_call_text(head: str, elements: list[str], keywords: list[tuple[str, cst.Name]] | None = None) -> str:
+    """``head([`` then one element per line (each already indented, with its comma) then
+    ``])``, or ``], keyword=value)``."""
+    tail = "".join(f", {key}={value.value}" for key, value in keywords or [])
+    return f"{fmt.INDENT}{head}([\n" + "".join(elements) + f"{fmt.INDENT}]{tail})\n"
 
 
 def _lead_text(comment_lines: list[str] | None, blank_before: bool) -> str:
@@ -202,7 +213,7 @@ class ScriptBuilder:
         self.save_each = save_each
         self.all_fields = all_fields
         self.progress = progress
-        self._plans: dict[type[models.Model], list[tuple[AnyField, bool, bool, Any]]] = {}
+        self._plans: dict[tuple[type[models.Model], bool], list[tuple[AnyField, bool, bool, Any]]] = {}
         self.fields = fields
         self.text_mode = False
         self.sections = sections
@@ -210,10 +221,22 @@ class ScriptBuilder:
         self.imports = ImportSet()
         self.named: set[int] = set()
         self._class_names: dict[type[models.Model], str] = {}
+        self.using: str | None = "using"
+        """The variable that holds the database alias, or None to use the default database
+        (``Model.objects.bulk_create(...)``): code inserted where no ``using`` is defined."""
+        self.taken: set[str] = set()
+        """Names the script already uses: helper variables (through models) avoid them."""
+        self.existing: set[int] = set()
+        """Ids of objects the script already creates (as ``obj.var``): not created again. Links
+        that close cycles are set again (harmless); many-to-many rows between two of them are
+        written with ``ignore_conflicts=True`` (the script may have them already)."""
+        self.known_links: set[tuple[str, str, str]] = set()
+        """``(field name, source variable, target variable)`` of the references (``a.f = b``)
+        and many-to-many links the script already sets: not written again."""
 
     # -- names ------------------------------------------------------------------------------
 
-    def _register_models(self) -> None:
+    def register_models(self) -> None:
         used: set[type[models.Model]] = set()
         for section in self.sections:
             for group in section.groups:
@@ -223,30 +246,55 @@ class ScriptBuilder:
         for links in self.m2m:
             used.update(t.model for t in links.targets if isinstance(t, Lookup))
         for model in sorted(used, key=lambda m: m._meta.label):
-            module = model.__module__
-            app_models = getattr(model._meta.app_config, "models_module", None)
-            if app_models is not None and getattr(app_models, model.__name__, None) is model:
-                module = app_models.__name__
+            module = import_module_of(model)
             prefix = "".join(part.capitalize() for part in model._meta.app_label.split("_"))
             self._class_names[model] = self.imports.name(module, model.__name__, late=True, alias_prefix=prefix)
 
     def cls(self, model: type[models.Model]) -> cst.Name:
         return lit.name(self._class_names[model])
 
-    def manager(self, model: type[models.Model], method: str, arg: cst.BaseExpression) -> cst.BaseExpression:
-        """``Model.objects.using(using)`` (or ``.db_manager(using)``)."""
-        name = model._default_manager.name
-        return lit.call(cst.Attribute(cst.Attribute(self.cls(model), cst.Name(name)), cst.Name(method)), [arg])
+    def manager(self, model: type[models.Model], method: str) -> cst.BaseExpression:
+        """``Model.objects.using(using)`` (or ``.db_manager(using)``); ``Model.objects``
+        without a ``using`` variable."""
+        objects = cst.Attribute(self.cls(model), cst.Name(model._default_manager.name))
+        if self.using is None:
+            return objects
+        return lit.call(cst.Attribute(objects, cst.Name(method)), [lit.name(self.using)])
 
-    def _using(self) -> cst.Name:
-        return lit.name("using")
+    def manager_text(self, cls: str, model: type[models.Model]) -> str:
+        objects = f"{cls}.{model._default_manager.name}"
+        return objects if self.using is None else f"{objects}.using({self.using})"
+
+    def save_call(self, var: str) -> cst.Call:
+        keywords = [] if self.using is None else [("using", lit.name(self.using))]
+        return lit.call(lit.attribute(f"{var}.save"), [], keywords)
+
+    def known_link(self, m2m: AnyManyToMany, source: Target, target: Target) -> bool:
+        """The script already links ``source`` to ``target`` through ``m2m`` (symmetrical
+        links count both ways)."""
+        if not (isinstance(source, DumpObject) and isinstance(target, DumpObject)):
+            return False
+        if id(source) not in self.existing or id(target) not in self.existing:
+            return False
+        if (m2m.name, source.var, target.var) in self.known_links:
+            return True
+        symmetrical = m2m.remote_field.symmetrical and m2m.related_model == m2m.model
+        return bool(symmetrical) and (m2m.name, target.var, source.var) in self.known_links
+
+    def fresh(self, wanted: str) -> str:
+        """``wanted``, or ``wanted_2``…: a name not in :attr:`taken` (then taken)."""
+        name, number = wanted, 2
+        while name in self.taken:
+            name, number = f"{wanted}_{number}", number + 1
+        self.taken.add(name)
+        return name
 
     # -- values -----------------------------------------------------------------------------
 
     def target(self, target: Target) -> cst.BaseExpression:
         if isinstance(target, DumpObject):
             return lit.name(target.var)
-        manager = self.manager(target.model, "db_manager", self._using())
+        manager = self.manager(target.model, "db_manager")
         if target.fields:
             context = EncodeContext(self.imports, where=f"lookup of {target.model._meta.label}")
             kwargs = [
@@ -262,23 +310,24 @@ class ScriptBuilder:
             return _Arg(self, name=target.var)
         return _Arg(self, node=self.target(target))
 
-    def _field_plan(self, model: type[models.Model]) -> list[tuple[AnyField, bool, bool, Any]]:
+    def _field_plan(self, model: type[models.Model], all_fields: bool) -> list[tuple[AnyField, bool, bool, Any]]:
         """``(field, is a relation, is auto_now, default)`` for the fields the script writes, per
         model; ``default`` is the value that need not be written, or ``_ALWAYS``."""
-        plan = self._plans.get(model)
+        plan = self._plans.get((model, all_fields))
         if plan is None:
             plan = []
             for f in self.fields(model):
                 auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
-                default = _ALWAYS if self.all_fields or auto else static_default(f)
+                default = _ALWAYS if all_fields or auto else static_default(f)
                 plan.append((f, f.is_relation, auto, default))
-            self._plans[model] = plan
+            self._plans[model, all_fields] = plan
         return plan
 
     def kwargs(
-        self, obj: DumpObject, deferred: set[str] | frozenset[str]
+        self, obj: DumpObject, deferred: set[str] | frozenset[str], all_fields: bool | None = None
     ) -> tuple[list[tuple[str, _Arg]], list[tuple[str, _Arg]]]:
-        """Constructor keyword arguments, and the auto_now values that need an update."""
+        """Constructor keyword arguments, and the auto_now values that need an update;
+        ``all_fields`` (default: the builder's setting) writes the default values too."""
         gfk_parts: dict[str, str | None] = {}
         for gfk in generic_fks(obj.model):
             if gfk.name in obj.targets:
@@ -288,7 +337,9 @@ class ScriptBuilder:
         auto_now: list[tuple[str, _Arg]] = []
         if obj.link:  # a second child of a parent row that another object creates
             result.append((obj.link, self.target_arg(obj.targets[obj.link])))
-        for f, relation, auto, default in self._field_plan(obj.model):
+        for f, relation, auto, default in self._field_plan(
+            obj.model, self.all_fields if all_fields is None else all_fields
+        ):
             if gfk_parts and f.attname in gfk_parts:
                 gfk_name = gfk_parts[f.attname]
                 if gfk_name is not None and gfk_name not in deferred:
@@ -321,9 +372,10 @@ class ScriptBuilder:
         # bulk_create cannot save multi-table inheritance, and sends no signals
         save_each = self.save_each or bool(model._meta.parents)
         updates: list[tuple[DumpObject, list[tuple[str, _Arg]]]] = []
-        manager = f"{self.cls(model).value}.{model._default_manager.name}.using(using)"
-        for offset in range(0, len(group.objects), BATCH):
-            batch = group.objects[offset : offset + BATCH]
+        manager = self.manager_text(self.cls(model).value, model)
+        objects = [o for o in group.objects if id(o) not in self.existing] if self.existing else group.objects
+        for offset in range(0, len(objects), BATCH):
+            batch = objects[offset : offset + BATCH]
             statements += self._batch_statements(batch, deferred, first, bool(statements), save_each, updates)
         for obj, values in updates:
             # auto_now and auto_now_add fields are overwritten on save(); set the dumped values after.
@@ -334,7 +386,7 @@ class ScriptBuilder:
                 statements.append(_lead_text(comment, False) + _call_text(head, args))
                 continue
             query = lit.call(
-                cst.Attribute(self.manager(model, "using", self._using()), cst.Name("filter")),
+                cst.Attribute(self.manager(model, "using"), cst.Name("filter")),
                 [],
                 [("pk", lit.attribute(f"{obj.var}.pk"))],
             )
@@ -358,7 +410,7 @@ class ScriptBuilder:
         model = batch[0].model
         label = model._meta.label
         cls = self.cls(model).value
-        manager = f"{cls}.{model._default_manager.name}.using(using)"
+        manager = self.manager_text(cls, model)
         statements: list[Piece] = []
         elements: list[str] = []  # text mode: the bulk_create list's elements
         nodes: list[cst.BaseExpression] = []  # CST mode: the same
@@ -396,8 +448,7 @@ class ScriptBuilder:
                         call = fmt.explode_call(call, depth=1)
                     nodes.append(call)
             if save_each:
-                save = lit.call(lit.attribute(f"{obj.var}.save"), [], [("using", self._using())])
-                statements.append(fmt.statement(cst.Expr(save)))
+                statements.append(fmt.statement(cst.Expr(self.save_call(obj.var))))
             if auto_now:
                 updates.append((obj, auto_now))
         if save_each:
@@ -410,7 +461,7 @@ class ScriptBuilder:
         if text:
             statements.append(_lead_text(comments, blank) + text)
         else:
-            method = cst.Attribute(self.manager(model, "using", self._using()), cst.Name("bulk_create"))
+            method = cst.Attribute(self.manager(model, "using"), cst.Name("bulk_create"))
             if inline:
                 objs = fmt.exploded_list(nodes)
             else:
@@ -423,6 +474,8 @@ class ScriptBuilder:
     def deferred_statements(self, edges: list[Edge]) -> list[Piece]:
         statements: list[Piece] = []
         by_model: dict[type[models.Model], tuple[list[DumpObject], list[str]]] = {}
+        if self.existing:
+            edges = [e for e in edges if (e.name, e.source.var, e.target.var) not in self.known_links]
         for position, edge in enumerate(edges):
             assign = cst.Assign(
                 [cst.AssignTarget(cst.Attribute(lit.name(edge.source.var), cst.Name(edge.name)))],
@@ -438,7 +491,7 @@ class ScriptBuilder:
                 if name not in names:
                     names.append(name)
         for model, (objs, names) in by_model.items():
-            method = cst.Attribute(self.manager(model, "using", self._using()), cst.Name("bulk_update"))
+            method = cst.Attribute(self.manager(model, "using"), cst.Name("bulk_update"))
             call = lit.call(
                 method,
                 [
@@ -467,6 +520,8 @@ class ScriptBuilder:
         done_pairs: set[tuple[int, int, str]] = set()
         for links in sorted(self.m2m, key=lambda item: (order[id(item.source)], item.field.name)):
             targets = sorted(links.targets, key=rank)
+            if self.existing:
+                targets = [t for t in targets if not self.known_link(links.field, links.source, t)]
             if links.field.remote_field.symmetrical and links.field.related_model == links.field.model:
                 kept = []
                 for target in targets:
@@ -511,9 +566,16 @@ class ScriptBuilder:
             if not pairs:
                 continue
             cls = self.cls(m2m.model).value
-            through = f"{cls}_{m2m.name}"
+            through = self.fresh(f"{cls}_{m2m.name}")
             source_name, target_name = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
-            manager = f"{through}.objects.using(using)"
+            manager = f"{through}.objects" if self.using is None else f"{through}.objects.using({self.using})"
+            if self.existing:
+                pairs = [(a, b) for a, b in pairs if not self.known_link(m2m, a, b)]
+                if not pairs:
+                    continue
+            # Rows between objects the script already creates may be there already.
+            known = any(id(a) in self.existing and id(b) in self.existing for a, b in pairs)
+            keywords = [("ignore_conflicts", lit.name("True"))] if known else []
             alias = cst.Assign([cst.AssignTarget(lit.name(through))], lit.attribute(f"{cls}.{m2m.name}.through"))
             label = f"{m2m.model._meta.label}.{m2m.name}"
             statements.append(fmt.statement(alias, comment_lines=[label], blank_before=True))
@@ -530,7 +592,7 @@ class ScriptBuilder:
                         )
                         for a, b in batch
                     ]
-                    text = _exploded_list_call_text(f"{manager}.bulk_create", elements)
+                    text = _exploded_list_call_text(f"{manager}.bulk_create", elements, keywords)
                     statements.append(("\n" if offset else "") + text)
                     continue
                 rows = []
@@ -541,10 +603,11 @@ class ScriptBuilder:
                     if fmt.width(row) + len(fmt.INDENT) * 2 + 1 > fmt.MAX_WIDTH:
                         row = fmt.explode_call(row, depth=1)
                     rows.append(row)
-                method = cst.Attribute(
-                    lit.call(lit.attribute(f"{through}.objects.using"), [self._using()]), cst.Name("bulk_create")
-                )
-                line = cst.Expr(lit.call(method, [fmt.exploded_list(rows)]))
+                objects = lit.attribute(f"{through}.objects")
+                if self.using is not None:
+                    objects = lit.call(cst.Attribute(objects, cst.Name("using")), [lit.name(self.using)])
+                method = cst.Attribute(objects, cst.Name("bulk_create"))
+                line = cst.Expr(lit.call(method, [fmt.exploded_list(rows)], keywords))
                 statements.append(fmt.statement(line, blank_before=bool(offset), explode=False))
         return statements
 
@@ -582,25 +645,12 @@ class ScriptBuilder:
         return named
 
     def _body(self) -> list[Piece]:
-        self._register_models()
         for module in ("argparse", "os", "sys", "django"):
             self.imports.module(module)
         self.imports.name("django.db", "DEFAULT_DB_ALIAS")
         self.imports.name("django.db", "transaction")
-        deferred_keys: dict[int, set[str]] = defaultdict(set)  # object id → its deferred references
-        for section in self.sections:
-            for edge in section.deferred:
-                deferred_keys[id(edge.source)].add(edge.name)
-        self.named = self._referenced()
-        self.progress.start("writing", sum(len(g.objects) for s in self.sections for g in s.groups))
         body: list[Piece] = [cst.SimpleStatementLine([cst.Expr(cst.SimpleString(RUN_DOC))])]
-        first = True
-        for section in self.sections:
-            for group in section.groups:
-                body += self.group_statements(group, deferred_keys, first)
-                first = False
-            body += self.deferred_statements(section.deferred)
-        body += self.m2m_statements()
+        body += self._statements()
         if len(body) == 1:
             body.append(
                 cst.SimpleStatementLine(
@@ -608,6 +658,33 @@ class ScriptBuilder:
                 )
             )
         return body
+
+    def _statements(self) -> list[Piece]:
+        """The statements that create the objects (``run()``'s body after its docstring)."""
+        self.register_models()
+        deferred_keys: dict[int, set[str]] = defaultdict(set)  # object id → its deferred references
+        for section in self.sections:
+            for edge in section.deferred:
+                deferred_keys[id(edge.source)].add(edge.name)
+        self.named = self._referenced()
+        self.progress.start("writing", sum(len(g.objects) for s in self.sections for g in s.groups))
+        body: list[Piece] = []
+        first = True
+        for section in self.sections:
+            for group in section.groups:
+                statements = self.group_statements(group, deferred_keys, first)
+                body += statements
+                first = first and not statements
+            body += self.deferred_statements(section.deferred)
+        body += self.m2m_statements()
+        return body
+
+    def statements_text(self) -> str:
+        """The text of the statements that create the objects, without the script around them,
+        indented one level (:data:`_format.INDENT`): what an insertion into a script adds."""
+        self.text_mode = True
+        pieces = self._statements()
+        return "".join(p if isinstance(p, str) else render_statement(p, fmt.INDENT) for p in pieces)
 
     def _module(self, body: list[cst.SimpleStatementLine]) -> cst.Module:
         run = cst.FunctionDef(

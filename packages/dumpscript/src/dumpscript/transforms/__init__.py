@@ -7,12 +7,15 @@ text edits that make it (an editor applies those), with every byte outside them 
   blocks → a ``for`` loop that creates the same objects.
 * :func:`grow_loop` (:mod:`~dumpscript.transforms.grow_loop`): set how many objects a
   ``range(N)`` loop creates.
+* :func:`insert_dump` (:mod:`~dumpscript.transforms.insert_dump`): insert rows from the
+  database into a script (needs Django set up).
 """
 
 from dumpscript.errors import TransformError
 from dumpscript.transforms._source import Change, Source, TextEdit, apply_edits, parse_lines
 from dumpscript.transforms.fold_loop import FoldIntoLoop, Run, find_runs, fold_loop, select_run
 from dumpscript.transforms.grow_loop import GrowLoop, grow_loop
+from dumpscript.transforms.insert_dump import insert_dump
 
 __all__ = [
     "Change",
@@ -26,6 +29,7 @@ __all__ = [
     "find_runs",
     "fold_loop",
     "grow_loop",
+    "insert_dump",
     "parse_lines",
     "select_run",
 ]

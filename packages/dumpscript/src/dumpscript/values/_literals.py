@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import libcst as cst
 
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -86,8 +88,8 @@ def attribute(dotted: str) -> cst.BaseExpression:
 
 def call(
     func: cst.BaseExpression,
-    args: list[cst.BaseExpression] | None = None,
-    kwargs: list[tuple[str, cst.BaseExpression]] | None = None,
+    args: Sequence[cst.BaseExpression] | None = None,
+    kwargs: Sequence[tuple[str, cst.BaseExpression]] | None = None,
 ) -> cst.Call:
     """A call on one line; :mod:`dumpscript.cst` explodes long ones when rendering."""
     arguments = [cst.Arg(value=arg) for arg in args or []]

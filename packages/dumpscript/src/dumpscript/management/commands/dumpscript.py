@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
 from dumpscript import DumpOptions, DumpscriptError, dump_script, write_script
+from dumpscript._api import write_atomic
 from dumpscript._progress import Progress
 
 
@@ -62,6 +65,21 @@ class Command(BaseCommand):
             help="write every field, also those whose value is the one the model sets by default",
         )
         parser.add_argument("--pks", help="only these primary keys, comma separated (one app.Model label)")
+        parser.add_argument(
+            "--into",
+            metavar="SCRIPT",
+            help="insert the rows into this existing script (imports merged, names continued, objects it "
+            "already creates reused) instead of writing a new one",
+        )
+        parser.add_argument(
+            "--at",
+            type=int,
+            metavar="LINE",
+            help="with --into: the line the new code starts at (default: the end of the script's run())",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="with --into: print the change as a diff, write nothing"
+        )
 
     def handle(self, *labels: str, **options: Any) -> None:
         pks = [pk.strip() for pk in options["pks"].split(",")] if options["pks"] else None
@@ -83,8 +101,14 @@ class Command(BaseCommand):
         output = options["output"]
         stream: Any = getattr(self.stderr, "_out", sys.stderr)  # the stream under Django's wrapper
         progress = Progress.for_terminal(stream, options["verbosity"])
+        if options["into"] and output:
+            raise CommandError("Give either --into SCRIPT (insert into a script) or --output FILE, not both")
+        if (options["at"] is not None or options["dry_run"]) and not options["into"]:
+            raise CommandError("--at and --dry-run go with --into SCRIPT")
         try:
-            if output:
+            if options["into"]:
+                self._insert(Path(options["into"]), labels, dump_options, options)
+            elif output:
                 text = write_script(output, *labels, options=dump_options, progress=progress)
                 if options["verbosity"] >= 1:
                     count = text.count("\n")
@@ -93,3 +117,21 @@ class Command(BaseCommand):
                 self.stdout.write(dump_script(*labels, options=dump_options, progress=progress), ending="")
         except DumpscriptError as error:
             raise CommandError(str(error)) from None
+
+    def _insert(self, path: Path, labels: tuple[str, ...], dump_options: DumpOptions, options: dict[str, Any]) -> None:
+        from dumpscript.transforms.insert_dump import insert_dump
+
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(f"Cannot read script {path}: {getattr(error, 'strerror', None) or error}") from None
+        change = insert_dump(text, *labels, line=options["at"], options=dump_options, name=str(path))
+        if options["dry_run"]:
+            diff = difflib.unified_diff(
+                text.splitlines(keepends=True), change.text.splitlines(keepends=True), str(path), str(path)
+            )
+            self.stdout.write("".join(diff), ending="")
+        else:
+            write_atomic(path, change.text)
+        if options["verbosity"] >= 1:
+            self.stderr.write(change.summary + ("" if options["dry_run"] else f"; wrote {path}"))
