@@ -368,3 +368,89 @@ def test_command_line_prints_a_diff_or_writes(tmp_path: Path) -> None:
         "(Model(field=...) of one model with the same fields) lies inside these lines"
     ]
     assert script.read_text(encoding="utf-8") == before
+
+
+TRICKY = src(
+    '''
+    import datetime
+
+    NOTE = """
+    poll_9 = Poll(question="inside a string", votes=9)
+    """
+
+
+    def run(using):
+        """Doc."""
+        poll_1 = Poll(question="Q1", votes=1)  # one
+        poll_2 = Poll(
+            question="Q2",
+            votes=2,
+        )
+        poll_3 = Poll(question="Q3", votes=3)
+        poll_3.save(using=using)
+        if poll_1:
+            poll_4 = Poll(question="Q4", votes=4)
+            poll_5 = Poll(question="Q5", votes=5)
+        else:
+            pass
+        choices = [
+            Choice(poll=poll_1, votes=1),
+            Choice(poll=poll_2, votes=2),
+        ]
+        for i in range(2):
+            Tag(name=f"t{i}")
+        Poll.objects.using(using).bulk_create([poll_1, poll_2])
+        text = """
+        poll_7 = Poll(question="Q7", votes=7)
+        poll_8 = Poll(question="Q8", votes=8)
+        """
+        return [poll_2, poll_5, choices]
+    '''
+)
+
+
+def _fold_with_whole_tree(text: str, first: int, last: int) -> str:
+    from dumpscript.transforms import FoldIntoLoop, select_run
+
+    source = Source(text)  # never focused: the whole script is parsed
+    return FoldIntoLoop(source, select_run(source, first, last)).change().text
+
+
+def _counter_free(text: str) -> str:
+    import re
+
+    return re.sub(r"\b(?:i|n|index)\b", "COUNTER", text)
+
+
+def _outcome(fold: object, *args: int) -> str:
+    try:
+        return fold(*args)  # type: ignore[operator,no-any-return]
+    except TransformError as error:
+        return f"error: {error}"
+
+
+def test_parsing_only_the_region_gives_what_parsing_everything_gives() -> None:
+    count = TRICKY.count("\n")
+    for first in range(1, count + 1):
+        for last in range(first, min(first + 12, count) + 1):
+            focused = _outcome(lambda a, b: fold_loop(TRICKY, a, b).text, first, last)
+            whole = _outcome(lambda a, b: _fold_with_whole_tree(TRICKY, a, b), first, last)
+            # The counter may differ: a loop-only name in lines the focused parse leaves out
+            # (``for i`` below) is not taken again, only avoided.
+            assert _counter_free(focused) == _counter_free(whole), (first, last)
+
+
+def test_only_the_region_is_parsed() -> None:
+    body = "".join(f'    author_{k} = Author(name="A{k}")\n' for k in range(1, 2001))
+    text = "def run(using):\n" + body + "    broken = (\n"  # a syntax error far below
+    source = Source(text)
+    source.focus([(10, 12)])
+    (run_def,) = source.tree.body
+    assert isinstance(run_def, __import__("ast").FunctionDef)
+    assert [s.lineno for s in run_def.body] == [10, 11, 12]
+    assert "author_1500" in source.hidden
+    # Folding works although the script does not parse as a whole.
+    change = fold_loop(text, 10, 12)
+    assert change.summary == "Folded 3 Author blocks (lines 10-12) into a loop"
+    with pytest.raises(TransformError, match="cannot parse the script"):
+        Source(text).tree

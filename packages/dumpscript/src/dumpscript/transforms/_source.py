@@ -60,12 +60,168 @@ class Source:
 
     @cached_property
     def tree(self) -> ast.Module:
+        """The syntax tree: of the whole text, or after :meth:`focus` of the lines it kept."""
+        return self._parse(self.text)
+
+    def _parse(self, text: str) -> ast.Module:
         try:
-            return ast.parse(self.text, self.name)
+            return ast.parse(text, self.name)
         except SyntaxError as error:
             raise TransformError(f"{self.name}, line {error.lineno}: cannot parse the script: {error.msg}") from None
         except ValueError as error:  # NUL bytes
             raise TransformError(f"{self.name}: cannot parse the script: {error}") from None
+
+    hidden: frozenset[str] = frozenset()
+    """After :meth:`focus`: the identifier-like words of the lines the tree leaves out."""
+
+    def focus(self, ranges: Iterable[tuple[int, int]], *, widen: bool = False) -> None:
+        """Make :attr:`tree` hold only the statements that touch the line ranges (1-based,
+        both included), with the headers of the blocks around them (``def run(...):``);
+        every other line is parsed as a blank line, so line numbers and columns stay those of
+        the text. With ``widen``, neighbouring statements that look like object blocks are
+        kept too (a run around a cursor line). A region that does not parse on its own (an
+        unusual layout) makes the whole text parsed instead: the result is the same, only
+        slower. Cost: a scan of the kept lines and their surroundings, not of the script.
+        """
+        keep: set[int] = set()
+        for first, last in ranges:
+            keep |= self._window(first, last, widen)
+        if len(keep) * 10 >= len(self.lines) * 7:  # most of the script: parse it all
+            self.__dict__.pop("tree", None)
+            self.hidden = frozenset()
+            return
+        masked = "".join(line if number in keep else "\n" for number, line in enumerate(self.lines, start=1))
+        try:
+            tree = ast.parse(masked, self.name)
+        except (SyntaxError, ValueError):
+            self.__dict__.pop("tree", None)
+            self.hidden = frozenset()
+            return
+        self.__dict__["tree"] = tree
+        hidden_text = "".join(line for number, line in enumerate(self.lines, start=1) if number not in keep)
+        self.hidden = frozenset(_IDENTIFIER.findall(hidden_text))
+
+    def _window(self, first: int, last: int, widen: bool) -> set[int]:
+        """Line numbers of the whole statements that touch lines ``first`` to ``last`` and of the
+        headers of their blocks."""
+        count = len(self.lines)
+        first, last = max(1, first), min(last, count)
+        code = next((n for n in range(first, last + 1) if _is_code(self.lines[n - 1])), None)
+        if code is None:
+            return set()
+        while code > 1 and self._inside[code]:  # inside a statement: from where it starts
+            code -= 1
+        header = self._header(code)
+        body_indent = 0
+        if header is not None:
+            following = next((n for n in range(header + 1, count + 1) if self._code(n)), code)
+            body_indent = _indent(self.lines[following - 1])
+        start = self._statement_start(code, body_indent, header)
+        end = self._statement_end(max(last, code), body_indent)
+        if widen:
+            while start > (header or 0) + 1:
+                previous = start - 1
+                while previous > (header or 0) and not self._code(previous):
+                    previous -= 1
+                if previous <= (header or 0):
+                    break
+                candidate = self._statement_start(previous, body_indent, header)
+                if not _BLOCKISH.match(self.lines[candidate - 1]) or _indent(self.lines[candidate - 1]) != body_indent:
+                    break
+                start = candidate
+            while end < count:
+                following = end + 1
+                while following <= count and not self._code(following):
+                    following += 1
+                if following > count or _indent(self.lines[following - 1]) != body_indent:
+                    break
+                if not _BLOCKISH.match(self.lines[following - 1]):
+                    break
+                end = self._statement_end(following, body_indent)
+        kept = set(range(start, end + 1))
+        while header is not None:
+            kept.add(header)
+            header = self._header(header)
+        return kept
+
+    def _code(self, line: int) -> bool:
+        """Line ``line`` holds code and starts outside any string, bracket or continuation."""
+        return _is_code(self.lines[line - 1]) and not self._inside[line]
+
+    @cached_property
+    def _inside(self) -> bytearray:
+        """``_inside[n]`` is 1 when line ``n`` starts inside a multi-line string, brackets or a
+        backslash continuation: it cannot start a statement. One pass of a regular
+        expression over the text (strings and comments are skipped whole)."""
+        inside = bytearray(len(self.lines) + 2)
+        text = self.text
+        spans: list[tuple[int, int]] = []  # offsets of constructs that span lines
+        depth = 0
+        opened = 0
+        for match in _TOKENS.finditer(text):
+            kind = match.lastgroup
+            if kind == "open":
+                if depth == 0:
+                    opened = match.start()
+                depth += 1
+            elif kind == "close":
+                if depth == 1 and text.find("\n", opened, match.start()) != -1:
+                    spans.append((opened, match.start()))
+                depth = max(depth - 1, 0)
+            elif kind != "comment" and text.find("\n", match.start(), match.end() - 1) != -1:
+                spans.append((match.start(), match.end() - 1))  # a string or a continuation
+        if depth:
+            spans.append((opened, len(text)))
+        for start, end in spans:
+            for number in range(self.position(start)[0] + 2, self.position(end)[0] + 2):
+                inside[number] = 1
+        return inside
+
+    def _header(self, line: int) -> int | None:
+        """The nearest line above ``line``, less indented, whose code ends with ``:``."""
+        cache: dict[int, int | None] = self.__dict__.setdefault("_headers", {})
+        if line in cache:
+            return cache[line]
+        indent = _indent(self.lines[line - 1])
+        found: int | None = None
+        for number in range(line - 1, 0, -1):
+            if not self._code(number):
+                continue
+            text = self.lines[number - 1]
+            level = _indent(text)
+            if level == indent and number in cache:  # a sibling: the same header
+                found = cache[number]
+                break
+            if level < indent:
+                if _code_part(text).endswith(":"):
+                    found = number
+                    break
+                indent = level
+        cache[line] = found
+        return found
+
+    def _statement_start(self, line: int, body_indent: int, header: int | None) -> int:
+        number = line
+        while number > (header or 0) + 1:
+            text = self.lines[number - 1]
+            if self._code(number) and _indent(text) == body_indent and not _CONTINUATION.match(text):
+                break
+            number -= 1
+        return number
+
+    def _statement_end(self, line: int, body_indent: int) -> int:
+        number = line
+        count = len(self.lines)
+        while number < count:
+            text = self.lines[number]  # the line after ``number``
+            if self._code(number + 1) and (
+                _indent(text) < body_indent or (_indent(text) == body_indent and not _CONTINUATION.match(text))
+            ):
+                break
+            number += 1
+        while number > line and not _is_code(self.lines[number - 1]):  # trailing blank lines
+            number -= 1
+        return number
 
     @cached_property
     def identifiers(self) -> frozenset[str]:
@@ -132,6 +288,40 @@ class Source:
         while f"{wanted}_{number}" in used:
             number += 1
         return f"{wanted}_{number}"
+
+
+_STRING = "|".join(
+    [
+        r'"""(?:\\[\s\S]|[^\\])*?"""',
+        r"'''(?:\\[\s\S]|[^\\])*?'''",
+        r'"(?:\\[\s\S]|[^"\\\n])*"',
+        r"'(?:\\[\s\S]|[^'\\\n])*'",
+    ]
+)
+_TOKENS = re.compile(
+    r"(?P<comment>#[^\n]*)" + f"|(?P<string>{_STRING})" + r"|(?P<open>[(\[{])|(?P<close>[)\]}])|(?P<continuation>\\\n)"
+)
+"""Comments, strings (string prefixes do not change where a string ends), brackets and
+backslash continuations: what decides whether a line can start a statement."""
+_CONTINUATION = re.compile(r"[ \t]*(?:[)\]}]|(?:else|elif|except|finally)\b)")
+"""A line at a body's indentation that continues the statement before it."""
+_BLOCKISH = re.compile(r"[ \t]*(?:[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*)?[A-Za-z_][A-Za-z0-9_.]*\(")
+"""The first line of something that may be an object block (``x = Model(``, ``x.save(``)."""
+
+
+def _is_code(line: str) -> bool:
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith("#")
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _code_part(line: str) -> str:
+    """The line without a trailing comment (a ``#`` inside a string may cut it short: then the
+    line is not taken for a header, and at worst the region is parsed whole)."""
+    return line.split("#", 1)[0].rstrip()
 
 
 def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:

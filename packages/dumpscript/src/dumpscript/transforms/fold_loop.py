@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword as _keyword_module
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -297,8 +298,11 @@ def _scope_names(source: Source, run: Run) -> tuple[set[str], set[str]]:
             for target in ast.walk(node.target):
                 if isinstance(target, ast.Name):
                     loop_targets.setdefault(target.id, []).append(node)
+    names |= source.hidden  # words of the lines the (focused) tree leaves out
     reusable = set()
     for name, loops in loop_targets.items():
+        if name in source.hidden:
+            continue
         inside: set[int] = set()
         for loop in loops:
             inside.update(id(n) for n in ast.walk(loop) if isinstance(n, ast.Name) and n.id == name)
@@ -578,5 +582,30 @@ def fold_loop(text: str, first_line: int, last_line: int | None = None, *, name:
     script does not parse or the lines hold no run of two or more similar blocks.
     """
     source = Source(text, name)
-    run = select_run(source, first_line, last_line if last_line is not None else first_line)
+    last = last_line if last_line is not None else first_line
+    # Parse only the lines asked for (and, for a cursor line, the run around it), then the
+    # statements after the run that use its variables.
+    source.focus([(first_line, last)], widen=first_line == last)
+    run = select_run(source, first_line, last)
+    later = _lines_using(source, run)
+    if later:
+        source.focus([(first_line, last), *((n, n) for n in later)], widen=first_line == last)
+        run = select_run(source, first_line, last)
     return FoldIntoLoop(source, run).change()
+
+
+def _lines_using(source: Source, run: Run) -> list[int]:
+    """The lines after ``run`` where a word is one of its blocks' variables."""
+    variables = {block.var for block in run.blocks if block.var}
+    if not variables:
+        return []
+    stems = sorted({re.sub(r"[0-9]+$", "", var) for var in variables})
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(stem) for stem in stems) + r")[A-Za-z0-9_]*")
+    start = source.line_end(run.last_line)
+    found: list[int] = []
+    for match in pattern.finditer(source.text, start):
+        if match.group() in variables:
+            line = source.position(match.start())[0] + 1
+            if not found or found[-1] != line:
+                found.append(line)
+    return found

@@ -11,6 +11,7 @@ shrinking a loop below an index that later code uses (``polls[5]``; an error nam
 from __future__ import annotations
 
 import ast
+import re
 
 from dumpscript.errors import TransformError
 from dumpscript.transforms._source import Change, Source, TextEdit, apply_edits
@@ -83,4 +84,18 @@ class GrowLoop:
 
 def grow_loop(text: str, line: int, count: int, *, name: str = "<script>") -> Change:
     """Make the ``for ... in range(N)`` loop at ``line`` create ``count`` objects."""
-    return GrowLoop(Source(text, name), line).change(count)
+    source = Source(text, name)
+    # Parse the statement at the line, then the whole loop, then the lines that index its list.
+    source.focus([(line, line)])
+    loop = GrowLoop(source, line).loop
+    source.focus([(loop.lineno, loop.lineno)])
+    grow = GrowLoop(source, line)
+    items = grow._items()
+    if items is not None:
+        end = source.line_end(grow.loop.end_lineno or grow.loop.lineno)
+        pattern = re.compile(rf"\b{re.escape(items)}\s*\[")
+        later = sorted({source.position(m.start())[0] + 1 for m in pattern.finditer(source.text, end)})
+        if later:
+            source.focus([(loop.lineno, loop.lineno), *((n, n) for n in later)])
+            grow = GrowLoop(source, line)
+    return grow.change(count)
