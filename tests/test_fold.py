@@ -453,4 +453,4 @@ def test_only_the_region_is_parsed() -> None:
     change = fold_loop(text, 10, 12)
     assert change.summary == "Folded 3 Author blocks (lines 10-12) into a loop"
     with pytest.raises(TransformError, match="cannot parse the script"):
-        Source(text).tree
+        _ = Source(text).tree
