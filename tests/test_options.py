@@ -176,3 +176,16 @@ def test_lookup_finds_outside_objects_by_unique_fields(dbs: Databases) -> None:
 def test_bad_lookup(dbs: Databases, lookups: dict[str, list[str]], message: str) -> None:
     with pytest.raises(SelectionError, match=re.escape(message)):
         dump("testapp.Book", lookups=lookups)
+
+
+def test_limit_and_filter_select_rows(dbs: Databases) -> None:
+    for name in ["a", "b", "c"]:
+        m.Tag.objects.create(name=name)
+    limited = dump_script("testapp.Tag", options=DumpOptions(limit=2))
+    assert 'Tag(name="a")' in limited and 'Tag(name="b")' in limited and 'Tag(name="c")' not in limited
+    filtered = dump_script("testapp.Tag", options=DumpOptions(filter={"name__in": ["b", "c"]}))
+    assert 'Tag(name="a")' not in filtered and 'Tag(name="c")' in filtered
+    with pytest.raises(SelectionError, match=r"Cannot filter testapp\.Tag: Cannot resolve keyword 'nope'"):
+        dump_script("testapp.Tag", options=DumpOptions(filter={"nope": 1}))
+    result = dbs.manage("dumpscript", "testapp.Tag", "--limit", "1")
+    assert result.returncode == 0 and 'Tag(name="a")' in result.stdout and 'Tag(name="b")' not in result.stdout

@@ -49,6 +49,12 @@ class DumpOptions:
     save_each: bool = False
     """Save every object with ``obj.save(using=using)``, sending ``pre_save``/``post_save``,
     instead of one ``bulk_create`` per batch (much slower to load)."""
+    limit: int | None = None
+    """At most this many rows of each selected model (the first by primary key). Objects
+    they point at are still included."""
+    filter: dict[str, Any] | None = None
+    """Field lookups that select the rows of the selected models, as for
+    ``QuerySet.filter(**filter)`` (``{"question__startswith": "What"}``)."""
     all_fields: bool = False
     """Write every field. By default a field whose value is what the model sets when the
     argument is left out (``None`` for a nullable field, ``""`` for text, a constant
@@ -71,6 +77,8 @@ def prepare(
         natural_foreign=options.natural_foreign,
         use_default_manager=options.use_default_manager,
         pks=list(options.pks) if options.pks is not None else None,
+        limit=options.limit,
+        filter=options.filter,
         lookups=_lookup_models(options.lookups or {}),
         progress=progress,
     )

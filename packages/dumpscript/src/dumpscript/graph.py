@@ -15,12 +15,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldError, ValidationError
 from django.db import models
 
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript._selection import lookup_models
 from dumpscript._types import AnyField, AnyForeignKey, AnyManyToMany
+from dumpscript.errors import SelectionError
 
 CHUNK = 500
 
@@ -170,6 +171,8 @@ class Graph:
         natural_foreign: bool = False,
         use_default_manager: bool = False,
         pks: list[Any] | None = None,
+        limit: int | None = None,
+        filter: dict[str, Any] | None = None,
         lookups: dict[type[models.Model], tuple[str, ...]] | None = None,
         progress: Progress = NO_PROGRESS,
     ) -> None:
@@ -190,6 +193,7 @@ class Graph:
         self._pending: dict[type[models.Model], set[Any]] = defaultdict(set)
         self._lookup_pending: dict[type[models.Model], set[Any]] = defaultdict(set)
         self._by_value: dict[tuple[type[models.Model], str], set[Any]] = defaultdict(set)
+        self._limit, self._filter = limit, filter
         self._collect(use_default_manager, pks)
 
     # -- reading rows ---------------------------------------------------------------------
@@ -242,6 +246,14 @@ class Graph:
             queryset = manager.using(self.using).order_by("pk")
             if pks is not None:
                 queryset = queryset.filter(pk__in=pks)
+            if self._filter:
+                try:
+                    queryset = queryset.filter(**self._filter)
+                except (FieldError, ValueError, TypeError, ValidationError) as error:
+                    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+                    raise SelectionError(f"Cannot filter {model._meta.label}: {message}") from None
+            if self._limit is not None:
+                queryset = queryset[: self._limit]
             self._add_rows(model, queryset, outside=False)
         self._collect_m2m()
         self._close()

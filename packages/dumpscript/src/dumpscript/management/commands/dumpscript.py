@@ -66,6 +66,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--pks", help="only these primary keys, comma separated (one app.Model label)")
         parser.add_argument(
+            "--limit", type=int, metavar="N", help="at most N rows of each selected model (the first by primary key)"
+        )
+        parser.add_argument(
             "--into",
             metavar="SCRIPT",
             help="insert the rows into this existing script (imports merged, names continued, objects it "
@@ -94,6 +97,7 @@ class Command(BaseCommand):
             natural_foreign=options["natural_foreign"],
             use_default_manager=options["default_manager"],
             pks=pks,
+            limit=options["limit"],
             save_each=options["save_each"],
             all_fields=options["all_fields"],
             lookups=lookups,
