@@ -12,6 +12,7 @@ import nox
 ROOT = Path(__file__).parent
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 CORE = "packages/dumpscript"
+LSP = "packages/dumpscript-lsp"
 
 # (Python, Django) pairs the package supports; Django 6 needs Python 3.12+.
 MATRIX = [
@@ -67,7 +68,7 @@ def tests(session: nox.Session, django: str, db: str) -> None:
         if IN_CI:
             session.error(message + " (CI=true: a missing server is a failure)")
         session.skip(message)
-    session.install(_django_spec(django), "-e", CORE, *group("test"))
+    session.install(_django_spec(django), "-e", CORE, "-e", LSP, *group("test"))
     session.run("pytest", *session.posargs, env={"DUMPSCRIPT_DB": db})
 
 
@@ -85,15 +86,15 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=DEFAULT[0])
 def types(session: nox.Session) -> None:
-    """Type-check the core package with mypy (strict, django-stubs)."""
-    session.install(_django_spec(DEFAULT[1]), "-e", CORE, *group("types"))
+    """Type-check the core package and the language server with mypy (strict, django-stubs)."""
+    session.install(_django_spec(DEFAULT[1]), "-e", CORE, "-e", LSP, *group("types"))
     session.run("mypy", env={"PYTHONPATH": str(ROOT / "tests")})
 
 
 @nox.session(python=DEFAULT[0])
 def docs(session: nox.Session) -> None:
     """Build the documentation with Sphinx, warnings as errors."""
-    session.install(_django_spec(DEFAULT[1]), "-e", CORE, *group("docs"))
+    session.install(_django_spec(DEFAULT[1]), "-e", CORE, "-e", LSP, *group("docs"))
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
 
 

@@ -23,6 +23,8 @@ TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "testproject.settings")
 BACKEND = os.environ.setdefault("DUMPSCRIPT_DB", "sqlite")
+# The language-server tests are async tests that also fill databases with the ORM.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 _state: dict[str, object] = {}
 
 

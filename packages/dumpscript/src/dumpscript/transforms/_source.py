@@ -101,6 +101,40 @@ class Source:
         hidden_text = "".join(line for number, line in enumerate(self.lines, start=1) if number not in keep)
         self.hidden = frozenset(_IDENTIFIER.findall(hidden_text))
 
+    def statement_lines(self, line: int) -> tuple[int, int]:
+        """First and last line of the statement that line ``line`` belongs to (found from the
+        layout, without parsing); ``(line, line)`` for a blank line or a comment."""
+        if not 1 <= line <= len(self.lines) or not _is_code(self.lines[line - 1]):
+            return line, line
+        code = line
+        while code > 1 and self._inside[code]:
+            code -= 1
+        header = self._header(code)
+        body_indent = 0
+        if header is not None:
+            following = next((n for n in range(header + 1, len(self.lines) + 1) if self._code(n)), code)
+            body_indent = _indent(self.lines[following - 1])
+        start = self._statement_start(code, body_indent, header)
+        return start, self._statement_end(max(line, start), body_indent)
+
+    def module_imports(self) -> list[ast.Import | ast.ImportFrom]:
+        """The module-level import statements, parsed on their own (not the whole script)."""
+        cached: list[ast.Import | ast.ImportFrom] | None = self.__dict__.get("_imports")
+        if cached is not None:
+            return cached
+        keep: set[int] = set()
+        for number, line in enumerate(self.lines, start=1):
+            if line.startswith(("import ", "from ")) and not self._inside[number]:
+                keep |= set(range(number, self._statement_end(number, 0) + 1))
+        masked = "".join(line if number in keep else "\n" for number, line in enumerate(self.lines, start=1))
+        try:
+            tree = ast.parse(masked, self.name)
+        except (SyntaxError, ValueError):
+            tree = self._parse(self.text)
+        found = [s for s in tree.body if isinstance(s, ast.Import | ast.ImportFrom)]
+        self.__dict__["_imports"] = found
+        return found
+
     def _window(self, first: int, last: int, widen: bool) -> set[int]:
         """Line numbers of the whole statements that touch lines ``first`` to ``last`` and of the
         headers of their blocks."""

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from django.db import models
 
     from dumpscript._api import DumpOptions
+    from dumpscript._progress import Progress
     from dumpscript.cst import ScriptBuilder
     from dumpscript.graph import DumpObject
     from dumpscript.ordering import Section
@@ -90,11 +91,13 @@ def insert_dump(
     options: DumpOptions | None = None,
     queryset: models.QuerySet[Any] | None = None,
     name: str = "<script>",
+    progress: Progress | None = None,
 ) -> Change:
     """Insert the rows of ``labels`` (``app`` or ``app.Model``; or of ``queryset``) into the
     script ``text`` before ``line`` (1-based; by default at the end of its ``run()``, or of
     the file). Raises :class:`TransformError` naming the line and the reason when it cannot."""
     from dumpscript._api import DumpOptions, prepare
+    from dumpscript._progress import NO_PROGRESS
     from dumpscript.naming import assign_names
 
     source = Source(text, name)
@@ -103,7 +106,7 @@ def insert_dump(
     if queryset is not None:
         labels = (queryset.model._meta.label,)
         options = dataclasses.replace(options, pks=list(queryset.values_list("pk", flat=True)))
-    builder, sections = prepare(tuple(labels), options)
+    builder, sections = prepare(tuple(labels), options, progress or NO_PROGRESS)
     selected = sum(len(g.objects) for s in sections for g in s.groups)
     if not selected:
         raise TransformError(

@@ -1,0 +1,24 @@
+"""``python -m dumpscript_lsp`` / ``dumpscript-lsp``: the server over stdio."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="dumpscript-lsp", description="dumpscript's language server (stdio).")
+    parser.add_argument("--log-level", default="WARNING", help="log level on stderr (default: WARNING)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        stream=sys.stderr, level=args.log_level.upper(), format="dumpscript-lsp %(levelname)s %(message)s"
+    )
+    logging.getLogger("pygls").setLevel(logging.WARNING)  # at INFO it logs every message
+    from dumpscript_lsp.server import server
+
+    server.start_io()
+
+
+if __name__ == "__main__":
+    main()

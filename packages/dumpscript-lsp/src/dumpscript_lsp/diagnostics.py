@@ -1,0 +1,208 @@
+"""Diagnostics for the traps the seed warns about, in scripts that look like dumpscript's.
+
+* a script file whose module name shadows an installed app or an importable module
+  (importing the script would import it instead, and the other way round);
+* schema evolution: a script that imports a model the project no longer has, or sets a
+  field the model no longer has. Each comes with a quick fix (in ``Diagnostic.data``) that
+  removes what no longer exists: the keyword argument, or the import and the statements
+  that use the missing model.
+
+Runs off the protocol loop (it parses the whole document); reads Django's model registry,
+never the database.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from lsprotocol import types
+
+from dumpscript.transforms import Source
+
+SOURCE = "dumpscript"
+_LOOKS_LIKE_SCRIPT = re.compile(r"written by dumpscript|\.bulk_create\(|^def run\(", re.MULTILINE)
+
+
+def looks_like_script(text: str) -> bool:
+    return bool(_LOOKS_LIKE_SCRIPT.search(text))
+
+
+def check(text: str, path: str | None, django_ready: bool) -> list[types.Diagnostic]:
+    if not looks_like_script(text) or not django_ready:
+        return []
+    found: list[types.Diagnostic] = []
+    if path is not None:
+        found += _shadowing(path)
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return found  # the editor's Python support reports syntax errors
+    source = Source(text)
+    found += _schema(source, tree)
+    return found
+
+
+def _shadowing(path: str) -> list[types.Diagnostic]:
+    from dumpscript import check_output_name
+    from dumpscript.errors import OutputNameError
+
+    try:
+        check_output_name(path)
+    except OutputNameError as error:
+        message = str(error).replace("Refusing to write", "This script is named", 1)
+        return [
+            types.Diagnostic(
+                range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+                message=message,
+                severity=types.DiagnosticSeverity.Warning,
+                source=SOURCE,
+                code="shadowing-name",
+            )
+        ]
+    return []
+
+
+def _range(source: Source, start: int, end: int) -> types.Range:
+    from dumpscript_lsp.documents import to_position
+
+    return types.Range(to_position(source, start), to_position(source, end))
+
+
+def _edit(source: Source, start: int, end: int, text: str = "") -> list[Any]:
+    r = _range(source, start, end)
+    return [r.start.line, r.start.character, r.end.line, r.end.character, text]
+
+
+def _schema(source: Source, tree: ast.Module) -> list[types.Diagnostic]:
+    from django.apps import apps
+
+    from dumpscript.cst._script import import_module_of
+
+    by_module: dict[str, dict[str, Any]] = {}
+    for model in apps.get_models(include_auto_created=False):
+        by_module.setdefault(import_module_of(model), {})[model.__name__] = model
+        by_module.setdefault(model.__module__, {})[model.__name__] = model
+    models_modules = {f"{config.name}.models" for config in apps.get_app_configs()}
+    classes: dict[str, Any] = {}
+    missing: dict[str, tuple[str, ast.ImportFrom, ast.alias]] = {}
+    for statement in tree.body:
+        if not isinstance(statement, ast.ImportFrom) or statement.level or not statement.module:
+            continue
+        if statement.module not in by_module and statement.module not in models_modules:
+            continue
+        for alias in statement.names:
+            local = alias.asname or alias.name
+            model = by_module.get(statement.module, {}).get(alias.name)
+            if model is not None:
+                classes[local] = model
+            elif alias.name[:1].isupper() and statement.module in models_modules:
+                missing[local] = (statement.module, statement, alias)
+    found = [_missing_model(source, tree, local, *entry) for local, entry in missing.items()]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in classes:
+            found += _unknown_fields(source, node, classes[node.func.id])
+    return found
+
+
+def _field_names(model: Any) -> set[str]:
+    names: set[str] = set()
+    for field in model._meta.get_fields():
+        if field.concrete or (getattr(field, "is_relation", False) and not field.auto_created):
+            names.add(field.name)
+            attname = getattr(field, "attname", None)
+            if attname:
+                names.add(attname)
+    names.add("pk")
+    return names
+
+
+def _unknown_fields(source: Source, call: ast.Call, model: Any) -> list[types.Diagnostic]:
+    known = _field_names(model)
+    found = []
+    keywords = [k for k in call.keywords if k.arg is not None]
+    for position, keyword in enumerate(keywords):
+        if keyword.arg in known:
+            continue
+        start, end = source.span(keyword)  # type: ignore[arg-type]
+        if position + 1 < len(keywords):  # up to the next keyword
+            cut = (start, source.span(keywords[position + 1])[0])  # type: ignore[arg-type]
+        elif position > 0:  # from the end of the previous value
+            cut = (source.span(keywords[position - 1])[1], end)  # type: ignore[arg-type]
+        else:
+            cut = (start, end)
+        label = model._meta.label
+        found.append(
+            types.Diagnostic(
+                range=_range(source, start, end),
+                message=f"{label} has no field {keyword.arg!r} (the model changed since this script was written)",
+                severity=types.DiagnosticSeverity.Error,
+                source=SOURCE,
+                code="unknown-field",
+                data={"title": f"Remove {keyword.arg}= (not a field of {label})", "edits": [_edit(source, *cut)]},
+            )
+        )
+    return found
+
+
+def _missing_model(
+    source: Source, tree: ast.Module, local: str, module: str, statement: ast.ImportFrom, alias: ast.alias
+) -> types.Diagnostic:
+    edits = []
+    if len(statement.names) == 1:  # the whole import line
+        edits.append(
+            _edit(
+                source, source.line_start(statement.lineno), source.line_end(statement.end_lineno or statement.lineno)
+            )
+        )
+    else:
+        names = statement.names
+        index = names.index(alias)
+        start, end = source.span(alias)  # type: ignore[arg-type]
+        if index + 1 < len(names):
+            end = source.span(names[index + 1])[0]  # type: ignore[arg-type]
+        else:
+            start = source.span(names[index - 1])[1]  # type: ignore[arg-type]
+        edits.append(_edit(source, start, end))
+    users = _statements_using(tree, local)
+    for statement_node in users:
+        edits.append(
+            _edit(
+                source,
+                source.line_start(statement_node.lineno),
+                source.line_end(statement_node.end_lineno or statement_node.lineno),
+            )
+        )
+    start, end = source.span(alias)  # type: ignore[arg-type]
+    lines = f" and the {len(users)} statement{'s' if len(users) != 1 else ''} that use it" if users else ""
+    return types.Diagnostic(
+        range=_range(source, start, end),
+        message=f"{module} has no model {alias.name!r} (removed or renamed since this script was written)",
+        severity=types.DiagnosticSeverity.Error,
+        source=SOURCE,
+        code="unknown-model",
+        data={"title": f"Remove {alias.name}{lines}", "edits": edits},
+    )
+
+
+def _statements_using(tree: ast.Module, name: str) -> list[ast.stmt]:
+    """The simple statements (at any depth) that mention ``name``."""
+    found = []
+    work: list[ast.stmt] = list(tree.body)
+    while work:
+        statement = work.pop(0)
+        children = [
+            child
+            for attribute in ("body", "orelse", "finalbody", "handlers")
+            for child in getattr(statement, attribute, []) or []
+        ]
+        if children:
+            for child in children:
+                work.extend(child.body if isinstance(child, ast.ExceptHandler) else [child])
+            continue
+        if isinstance(statement, ast.Import | ast.ImportFrom):
+            continue
+        if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(statement)):
+            found.append(statement)
+    return sorted(found, key=lambda s: s.lineno)
