@@ -61,6 +61,7 @@ class Editor:
         self.answers: list[str | None] = []
         self.questions: list[types.ShowMessageRequestParams] = []
         self.applied: list[types.ApplyWorkspaceEditParams] = []
+        self.status: list[Any] = []
 
     def uri(self, name: str) -> str:
         return (self.root / name).as_uri()
@@ -133,6 +134,10 @@ async def start(dbs: Databases | None, root: Path, *, env: dict[str, str] | None
         editor.applied.append(params)
         editor.apply(params.edit)
         return types.ApplyWorkspaceEditResult(applied=True)
+
+    @client.feature("dumpscript/status")
+    def status(params: Any) -> None:
+        editor.status.append(params)
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
     def question(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 
@@ -17,7 +18,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("pygls").setLevel(logging.WARNING)  # at INFO it logs every message
     from dumpscript_lsp.server import server
 
-    server.start_io()
+    # The protocol owns the real standard output; anything the user's project prints (or
+    # Django asks of sys.stdout) goes to standard error instead.
+    protocol_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
+    protocol_in = sys.stdin.buffer
+    sys.stdout = sys.stderr
+    server.start_io(protocol_in, protocol_out)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

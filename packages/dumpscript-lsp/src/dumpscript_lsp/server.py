@@ -284,15 +284,23 @@ async def _resolve_fold(ls: DumpscriptServer, action: types.CodeAction) -> types
 # -- dumping rows ------------------------------------------------------------------------------
 
 
-def _word_at(source: Source, position: types.Position, encoding: str) -> str:
+def _words_at(source: Source, position: types.Position, encoding: str) -> list[str]:
+    """The dotted word at the cursor (``testapp.Book``) and the name under it (``Author`` of
+    ``Author.objects``)."""
     if position.line >= len(source.lines):
-        return ""
+        return []
     line = source.lines[position.line]
     column = to_offset(source, position, encoding) - source.line_start(position.line + 1)
     for match in _WORD.finditer(line):
         if match.start() <= column <= match.end():
-            return match.group()
-    return ""
+            words = [match.group()]
+            offset = match.start()
+            for part in match.group().split("."):
+                if offset <= column <= offset + len(part) and part != words[0]:
+                    words.append(part)
+                offset += len(part) + 1
+            return words
+    return []
 
 
 def _imported_models(source: Source) -> dict[str, str]:
@@ -310,29 +318,29 @@ def _imported_models(source: Source) -> dict[str, str]:
     return found
 
 
-def _models_here(source: Source, word: str) -> tuple[list[str], bool]:
-    """The models to offer at a word: the one it names, or those of the apps the file imports
-    from (``True`` when the word named one)."""
+def _models_here(source: Source, words: list[str]) -> tuple[list[str], bool]:
+    """The models to offer at the cursor: the one a word names, or those of the apps the file
+    imports from (``True`` when a word named one)."""
     from django.apps import apps
 
     imported = _imported_models(source)
-    if word in imported:
-        return [imported[word]], True
-    if "." in word:
-        try:
-            model = apps.get_model(word)
-        except (LookupError, ValueError):
-            model = None
-        if model is not None:
+    for word in words:
+        if word in imported:
+            return [imported[word]], True
+        if "." in word:
+            try:
+                model = apps.get_model(word)
+            except (LookupError, ValueError):
+                continue
             return [model._meta.label], True
     app_labels = sorted({label.split(".")[0] for label in imported.values()})
-    labels = [
+    labels = sorted(
         m._meta.label
         for app in app_labels
         for m in apps.get_app_config(app).get_models()
         if not m._meta.proxy and not m._meta.auto_created
-    ]
-    return labels[:MAX_MODEL_ACTIONS], False
+    )
+    return labels, False
 
 
 def _counts(labels: list[str]) -> dict[str, int]:
@@ -351,12 +359,15 @@ def _dump_title(label: str, count: int, limit: int) -> str:
 async def _dump_actions(
     ls: DumpscriptServer, source: Source, uri: str, version: int | None, position: types.Position
 ) -> list[types.CodeAction]:
-    project = ls.django.project
+    try:  # while the project is still loading (the first seconds), wait for it
+        project = await asyncio.wait_for(ls.django.wait(), timeout=10)
+    except asyncio.TimeoutError:
+        return []
     if not project.ready:
         return []
-    word = _word_at(source, position, ls.encoding)
+    words = _words_at(source, position, ls.encoding)
     try:
-        labels, named = await ls.django.run(_models_here, source, word)
+        labels, named = await ls.django.run(_models_here, source, words)
         counts = await ls.django.run(_counts, labels)
     except ProjectUnavailable:
         return []
@@ -365,9 +376,9 @@ async def _dump_actions(
         return []
     line = _insertion_line(source, position.line + 1)
     actions = []
+    if not named:  # the models of the apps the file imports: those that have rows
+        labels = [label for label in labels if counts[label]][:MAX_MODEL_ACTIONS]
     for label in labels:
-        if not named and counts[label] == 0:
-            continue
         actions.append(
             types.CodeAction(
                 title=_dump_title(label, counts[label], ls.row_limit),
@@ -379,8 +390,10 @@ async def _dump_actions(
 
 
 def _insertion_line(source: Source, line: int) -> int:
-    """The line to insert before for a cursor at ``line`` (1-based): that line, or after the
-    statement it is inside."""
+    """The line to insert before for a cursor at ``line`` (1-based): that line; after it when
+    it is a comment (``# testapp.Book rows``); after the statement the cursor is inside."""
+    if line <= len(source.lines) and source.lines[line - 1].lstrip().startswith("#"):
+        return line + 1
     start, end = source.statement_lines(line)
     return line if start >= line else end + 1
 
@@ -522,8 +535,9 @@ async def cmd_dump_model_here(ls: DumpscriptServer, *arguments: Any) -> dict[str
     if not project.ready:
         return _failed(ls, ProjectUnavailable(project.describe()))
     source, _ = ls.document(args["uri"])
-    labels, _ = await ls.django.run(_models_here, source, "")
-    choices = labels or project.models[:MAX_MODEL_ACTIONS]
+    labels, _ = await ls.django.run(_models_here, source, [])
+    counts = await ls.django.run(_counts, labels or project.models)
+    choices = [label for label in labels or project.models if counts[label]][:MAX_MODEL_ACTIONS]
     answer = await ls.window_show_message_request_async(
         types.ShowMessageRequestParams(
             type=types.MessageType.Info,
