@@ -137,7 +137,7 @@ async def start(dbs: Databases | None, root: Path, *, env: dict[str, str] | None
 
     @client.feature("dumpscript/status")
     def status(params: Any) -> None:
-        editor.status.append(params)
+        editor.status.append(params._asdict() if hasattr(params, "_asdict") else params)
 
     @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
     def question(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:

@@ -94,9 +94,9 @@ def _schema(source: Source, tree: ast.Module) -> list[types.Diagnostic]:
             continue
         for alias in statement.names:
             local = alias.asname or alias.name
-            model = by_module.get(statement.module, {}).get(alias.name)
-            if model is not None:
-                classes[local] = model
+            found_model = by_module.get(statement.module, {}).get(alias.name)
+            if found_model is not None:
+                classes[local] = found_model
             elif alias.name[:1].isupper() and statement.module in models_modules:
                 missing[local] = (statement.module, statement, alias)
     found = [_missing_model(source, tree, local, *entry) for local, entry in missing.items()]

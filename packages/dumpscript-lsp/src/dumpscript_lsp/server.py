@@ -12,6 +12,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ class DumpscriptServer(LanguageServer):
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
-    async def progress(self, title: str) -> _LspProgress | None:
+    async def start_progress(self, title: str) -> _LspProgress | None:
         """A work-done progress the server starts (when the client supports it)."""
         window = self.client_capabilities.window
         if not (window and window.work_done_progress):
@@ -215,7 +216,7 @@ async def _publish_diagnostics(ls: DumpscriptServer, uri: str, delay: float) -> 
 # -- code actions -----------------------------------------------------------------------------
 
 
-def _wants(only: list[str] | None, kind: str) -> bool:
+def _wants(only: Sequence[str] | None, kind: str) -> bool:
     return not only or any(kind == wanted or kind.startswith(wanted + ".") for wanted in only)
 
 
@@ -401,7 +402,7 @@ def _insertion_line(source: Source, line: int) -> int:
 async def _dump_change(
     ls: DumpscriptServer,
     uri: str,
-    line: int,
+    line: int | None,
     label: str,
     limit: int | None,
     filter_: dict[str, Any] | None = None,
@@ -411,7 +412,7 @@ async def _dump_change(
 
     source, version = ls.document(uri)
     text, name = source.text, source.name
-    progress = await ls.progress(f"Dumping {label}")
+    progress = await ls.start_progress(f"Dumping {label}")
     options = DumpOptions(limit=limit, filter=filter_ or None)
     try:
         change = await ls.django.run(
@@ -437,7 +438,7 @@ async def _resolve_dump(ls: DumpscriptServer, action: types.CodeAction) -> types
 
 
 def _quick_fixes(
-    ls: DumpscriptServer, uri: str, version: int | None, found: list[types.Diagnostic]
+    ls: DumpscriptServer, uri: str, version: int | None, found: Sequence[types.Diagnostic]
 ) -> list[types.CodeAction]:
     actions = []
     for diagnostic in found:
@@ -559,7 +560,7 @@ async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, A
     path = Path(args["path"]).expanduser()
     labels = list(args.get("labels") or [])
     limit = args.get("limit")
-    progress = await ls.progress(f"Dumping {', '.join(labels) or 'all apps'}")
+    progress = await ls.start_progress(f"Dumping {', '.join(labels) or 'all apps'}")
     try:
         text = await ls.django.run(
             lambda: write_script(

@@ -1,0 +1,87 @@
+"""Loading a script from the editor, and a server without a Django project, over stdio."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from lsprotocol import types
+
+import lspclient
+from conftest import Databases
+from dumpscript import dump_script
+from testproject.snapshot import Snapshot
+from testproject.testapp import models as m
+
+
+async def test_load_a_script_after_a_dry_run_and_a_confirmation(dbs: Databases) -> None:
+    for name in ["red", "green"]:
+        m.Tag.objects.using("other").create(name=name)
+    text = dump_script("testapp.Tag", options=__import__("dumpscript").DumpOptions(using="other"))
+    editor = await lspclient.start(dbs, dbs.workdir)
+    try:
+        uri = editor.open("tags_data.py", text)
+        dry = await editor.command("dumpscript.loadScript", {"uri": uri, "dryRun": True})
+        assert dry == {"loaded": False, "dryRun": True, "created": {"testapp.Tag": 2}}
+        assert m.Tag.objects.count() == 0
+        editor.answers.append("Cancel")
+        cancelled = await editor.command("dumpscript.loadScript", {"uri": uri})
+        assert cancelled["loaded"] is False and cancelled["cancelled"] is True
+        assert editor.questions[-1].message == (
+            "dumpscript: load tags_data.py into database 'default'? It creates 2 rows (testapp.Tag: 2)."
+        )
+        assert m.Tag.objects.count() == 0
+        editor.answers.append("Load")
+        loaded = await editor.command("dumpscript.loadScript", {"uri": uri})
+        assert loaded == {"loaded": True, "dryRun": False, "created": {"testapp.Tag": 2}}
+        assert Snapshot("default").contents() == Snapshot("other").contents()
+        assert editor.client.messages[-1].message.startswith("dumpscript: loaded tags_data.py into 'default'")
+        # Unsaved changes are not loaded behind the editor's back.
+        editor.change(uri, text + "\n# edited\n")
+        unsaved = await editor.command("dumpscript.loadScript", {"uri": uri, "confirmed": True})
+        assert unsaved == {"error": "tags_data.py has unsaved changes: save it, then load it"}
+    finally:
+        await lspclient.stop(editor)
+
+
+async def test_without_a_django_project(tmp_path: Path) -> None:
+    env = {"DJANGO_SETTINGS_MODULE": None}  # and no manage.py in the folder
+    editor = await lspclient.start(None, tmp_path, env=env)  # type: ignore[dict-item]
+    try:
+        for _ in range(100):
+            if editor.client.messages:
+                break
+            await asyncio.sleep(0.05)
+        (message,) = editor.client.messages  # said once
+        assert message.type == types.MessageType.Warning
+        assert message.message.startswith("dumpscript: cannot load the Django project (no manage.py in ")
+        assert "Convert to generator loop still works" in message.message
+        text = "def run(using):\n    a_1 = A(x=1)\n    a_2 = A(x=2)\n"
+        uri = editor.open("a_data.py", text)
+        titles = [a.title for a in await editor.actions(uri, 2)]
+        assert titles == ["Convert to generator loop (2 A blocks)"]
+        result = await editor.command("dumpscript.dumpModel", {"uri": uri, "label": "testapp.Tag"})
+        assert result["error"].startswith("No Django project: no manage.py in ")
+        status = await editor.command("dumpscript.status")
+        assert status["ready"] is False
+        assert len(editor.client.messages) == 2  # the error of the command, nothing else
+    finally:
+        await lspclient.stop(editor)
+
+
+async def test_a_project_found_by_its_manage_py(dbs: Databases) -> None:
+    project = dbs.workdir / "site"
+    project.mkdir()
+    (project / "manage.py").write_text(
+        'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "testproject.settings")\n', encoding="utf-8"
+    )
+    editor = await lspclient.start(dbs, dbs.workdir, env={"DJANGO_SETTINGS_MODULE": None})  # type: ignore[dict-item]
+    try:
+        status = await editor.command("dumpscript.status")
+        assert status["ready"] is True and status["foundBy"] == "manage.py"
+        assert status["managePy"] == str(project / "manage.py")
+        assert editor.status and editor.status[-1]["ready"] is True
+    finally:
+        await lspclient.stop(editor)
+    assert os.environ.get("DJANGO_SETTINGS_MODULE") == "testproject.settings"  # the test process is unchanged

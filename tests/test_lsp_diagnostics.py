@@ -1,0 +1,87 @@
+"""Diagnostics (shadowing names, schema evolution) and their quick fixes, over stdio."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from lsprotocol import types
+
+import lspclient
+from conftest import Databases
+
+OLD_SCRIPT = """\
+from testproject.testapp.models import Author, Gadget, Tag
+
+
+def run(using):
+    author_1 = Author(name="Ann", email="ann@example.com", nickname="A")
+    gadget_1 = Gadget(name="old")
+    Tag.objects.using(using).bulk_create([
+        Tag(
+            name="red",
+            colour="#f00",
+        ),
+    ])
+    Author.objects.using(using).bulk_create([author_1])
+"""
+
+
+@pytest.fixture
+async def editor(dbs: Databases) -> AsyncIterator[lspclient.Editor]:
+    editor = await lspclient.start(dbs, dbs.workdir)
+    yield editor
+    await lspclient.stop(editor)
+
+
+async def _diagnostics(editor: lspclient.Editor, uri: str) -> list[types.Diagnostic]:
+    for _ in range(100):
+        found = editor.client.diagnostics.get(uri)
+        if found is not None:
+            return list(found)
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no diagnostics published for {uri}")
+
+
+async def test_fields_and_models_that_no_longer_exist(editor: lspclient.Editor) -> None:
+    uri = editor.open("old_data.py", OLD_SCRIPT)
+    found = await _diagnostics(editor, uri)
+    assert sorted((d.range.start.line + 1, d.code, d.message) for d in found) == [
+        (1, "unknown-model", "testproject.testapp.models has no model 'Gadget' (removed or renamed since this script "
+         "was written)"),
+        (5, "unknown-field",
+         "testapp.Author has no field 'nickname' (the model changed since this script was written)"),
+        (10, "unknown-field", "testapp.Tag has no field 'colour' (the model changed since this script was written)"),
+    ]  # fmt: skip
+    # Each has a quick fix that removes what no longer exists.
+    for code in ["unknown-field", "unknown-model"]:
+        for diagnostic in [d for d in await _diagnostics(editor, uri) if d.code == code]:
+            line = diagnostic.range.start.line + 1
+            (fix,) = await editor.actions(uri, line, diagnostic.range.start.character, only=["quickfix"],
+                                          diagnostics=[diagnostic])  # fmt: skip
+            await editor.run(fix)
+            editor.client.diagnostics.pop(uri, None)
+    assert editor.texts[uri] == (
+        "from testproject.testapp.models import Author, Tag\n"
+        "\n"
+        "\n"
+        "def run(using):\n"
+        '    author_1 = Author(name="Ann", email="ann@example.com")\n'
+        "    Tag.objects.using(using).bulk_create([\n"
+        "        Tag(\n"
+        '            name="red",\n'
+        "        ),\n"
+        "    ])\n"
+        "    Author.objects.using(using).bulk_create([author_1])\n"
+    )
+    assert await _diagnostics(editor, uri) == []
+
+
+async def test_a_script_named_like_an_app(editor: lspclient.Editor) -> None:
+    uri = editor.open("testapp.py", "def run(using):\n    pass\n")
+    (diagnostic,) = await _diagnostics(editor, uri)
+    assert diagnostic.code == "shadowing-name"
+    assert diagnostic.message.startswith("This script is named testapp.py: the module name 'testapp' would shadow")
+    plain = editor.open("helpers.py", "x = 1\n")  # not a script: nothing to say
+    assert await _diagnostics(editor, plain) == []
