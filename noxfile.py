@@ -102,9 +102,12 @@ def docs(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmark against dumpdata/loaddata and django-extensions (``-- --sizes 10000,100000,1000000``)."""
     # The old dumpscript's scripts need python-dateutil to load.
-    session.install(_django_spec(DEFAULT[1]), "-e", CORE, "Pillow", "django-extensions", "python-dateutil")
+    session.install(
+        _django_spec(DEFAULT[1]), "-e", CORE, "-e", LSP, "Pillow", "django-extensions", "python-dateutil", "pytest-lsp"
+    )
     session.run("python", "benchmarks/bench.py", *session.posargs)
     session.run("python", "benchmarks/transforms.py")
+    session.run("python", "benchmarks/lsp.py")
 
 
 @nox.session(python=DEFAULT[0])

@@ -22,7 +22,7 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from dumpscript._progress import Progress
 from dumpscript.errors import DumpscriptError
-from dumpscript.transforms import Source, TextEdit, TransformError, fold_loop, select_run
+from dumpscript.transforms import Run, Source, TextEdit, TransformError, fold_loop, select_run
 from dumpscript_lsp import __version__, diagnostics
 from dumpscript_lsp.documents import Documents, lines_of, lsp_edits, to_offset
 from dumpscript_lsp.project import Django, ProjectUnavailable, find_project
@@ -244,11 +244,19 @@ async def code_actions(ls: DumpscriptServer, params: types.CodeActionParams) -> 
 
 
 def _fold_action(source: Source, uri: str, version: int | None, first: int, last: int) -> types.CodeAction | None:
-    try:
-        source.focus([(first, last)], widen=first == last)
-        run = select_run(source, first, last)
-    except TransformError:
-        return None
+    # A cursor that moves inside a run already found (same document version) asks nothing new.
+    known: list[Run] = source.__dict__.setdefault("_lsp_runs", [])
+    run = next(
+        (r for r in known if first == last and any(b.first_line <= first <= b.last_line for b in r.blocks)), None
+    )
+    if run is None:
+        try:
+            source.focus([(first, last)], widen=first == last)
+            run = select_run(source, first, last)
+        except TransformError:
+            return None
+        if first == last:
+            known.append(run)
     return types.CodeAction(
         title=f"Convert to generator loop ({len(run.blocks)} {run.model} blocks)",
         kind=FOLD_KIND,

@@ -152,26 +152,40 @@ class Source:
             body_indent = _indent(self.lines[following - 1])
         start = self._statement_start(code, body_indent, header)
         end = self._statement_end(max(last, code), body_indent)
-        if widen:
-            while start > (header or 0) + 1:
-                previous = start - 1
-                while previous > (header or 0) and not self._code(previous):
-                    previous -= 1
-                if previous <= (header or 0):
-                    break
-                candidate = self._statement_start(previous, body_indent, header)
-                if not _BLOCKISH.match(self.lines[candidate - 1]) or _indent(self.lines[candidate - 1]) != body_indent:
-                    break
-                start = candidate
-            while end < count:
-                following = end + 1
-                while following <= count and not self._code(following):
-                    following += 1
-                if following > count or _indent(self.lines[following - 1]) != body_indent:
-                    break
-                if not _BLOCKISH.match(self.lines[following - 1]):
-                    break
-                end = self._statement_end(following, body_indent)
+        if widen:  # neighbours that create objects of the same class (or save them)
+            shape = _callee(self.lines[start - 1])
+            if shape is not None and shape.endswith(".save"):
+                shape = ""  # learnt from the first neighbour
+            if shape is not None:
+
+                def same(line: int) -> bool:
+                    nonlocal shape
+                    callee = _callee(self.lines[line - 1])
+                    if callee is None or _indent(self.lines[line - 1]) != body_indent:
+                        return False
+                    if callee.endswith(".save"):
+                        return True
+                    if not shape:
+                        shape = callee
+                    return callee == shape
+
+                while start > (header or 0) + 1:
+                    previous = start - 1
+                    while previous > (header or 0) and not self._code(previous):
+                        previous -= 1
+                    if previous <= (header or 0):
+                        break
+                    candidate = self._statement_start(previous, body_indent, header)
+                    if not same(candidate):
+                        break
+                    start = candidate
+                while end < count:
+                    following = end + 1
+                    while following <= count and not self._code(following):
+                        following += 1
+                    if following > count or not same(following):
+                        break
+                    end = self._statement_end(following, body_indent)
         kept = set(range(start, end + 1))
         while header is not None:
             kept.add(header)
@@ -339,8 +353,14 @@ _TOKENS = re.compile(
 backslash continuations: what decides whether a line can start a statement."""
 _CONTINUATION = re.compile(r"[ \t]*(?:[)\]}]|(?:else|elif|except|finally)\b)")
 """A line at a body's indentation that continues the statement before it."""
-_BLOCKISH = re.compile(r"[ \t]*(?:[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*)?[A-Za-z_][A-Za-z0-9_.]*\(")
+_BLOCKISH = re.compile(r"[ \t]*(?:[A-Za-z_][A-Za-z0-9_]*[ \t]*=[ \t]*)?([A-Za-z_][A-Za-z0-9_.]*)\(")
 """The first line of something that may be an object block (``x = Model(``, ``x.save(``)."""
+
+
+def _callee(line: str) -> str | None:
+    """``Model`` of ``x = Model(``, ``x.save`` of ``x.save(``; None for other lines."""
+    match = _BLOCKISH.match(line)
+    return match.group(1) if match else None
 
 
 def _is_code(line: str) -> bool:

@@ -114,13 +114,15 @@ def insert_dump(
         )
 
     taken = source.identifiers
-    builder.imports.reserve(_bound_names(source.tree))
+    bound = _bound_names(source.tree)
+    builder.imports.reserve(bound)
     adopted_modules = _adopt_imports(builder, source.tree)
     builder.taken = set(taken)
     builder.using = point.using
     builder.register_models()
     classes = _classes(source)
-    reused = _reuse(builder, sections, _blocks(source, point, classes))
+    dumped = {group.model for section in sections for group in section.groups}
+    reused = _reuse(builder, sections, _blocks(source, point, {k: v for k, v in classes.items() if v in dumped}))
     builder.known_links = _known_links(source, point, classes)
     assign_names(sections, taken=taken, skip={id(obj) for obj, block in reused if block.var})
     body = _reindent(builder.statements_text().lstrip("\n"), point.indent)
@@ -130,7 +132,7 @@ def insert_dump(
             f"{'s' if selected != 1 else ''} and their links"
         )
     edits = [  # in this order where two insert at one offset
-        *_import_edits(source, builder, point, adopted_modules),
+        *_import_edits(source, builder, point, adopted_modules, bound),
         *_name_elements(source, reused),
         _body_edit(source, point, body),
     ]
@@ -262,18 +264,52 @@ def _body_edit(source: Source, point: _Point, body: str) -> TextEdit:
 # -- what the script already has ----------------------------------------------------------
 
 
-def _bound_names(tree: ast.Module) -> set[str]:
-    """Every name the script binds (assignments, definitions, imports, parameters)."""
+def _targets(statement: ast.stmt) -> set[str]:
+    """The names a statement binds itself (not inside its nested blocks)."""
+    nodes: list[ast.expr] = []
+    if isinstance(statement, ast.Assign):
+        nodes = list(statement.targets)
+    elif isinstance(statement, ast.AugAssign | ast.AnnAssign) or isinstance(statement, ast.For | ast.AsyncFor):
+        nodes = [statement.target]
+    elif isinstance(statement, ast.With | ast.AsyncWith):
+        nodes = [item.optional_vars for item in statement.items if item.optional_vars is not None]
+    elif isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+        return {statement.name}
+    elif isinstance(statement, ast.Import | ast.ImportFrom):
+        return {(alias.asname or alias.name).split(".")[0] for alias in statement.names}
     names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+    while nodes:
+        node = nodes.pop()
+        if isinstance(node, ast.Name):
             names.add(node.id)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, ast.alias):
-            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.Tuple | ast.List):
+            nodes.extend(node.elts)
+        elif isinstance(node, ast.Starred):
+            nodes.append(node.value)
+    return names
+
+
+def _bound_names(tree: ast.Module) -> set[str]:
+    """Every name the script binds with a statement (assignments, loops, definitions and their
+    parameters, imports); one pass over the statements, not over every expression."""
+    names: set[str] = set()
+    work: list[ast.stmt] = list(tree.body)
+    while work:
+        statement = work.pop()
+        names |= _targets(statement)
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = statement.args
+            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+            every += [a for a in (arguments.vararg, arguments.kwarg) if a is not None]
+            names.update(a.arg for a in every)
+        for attribute in ("body", "orelse", "finalbody"):
+            value = getattr(statement, attribute, None)
+            if isinstance(value, list):
+                work.extend(v for v in value if isinstance(v, ast.stmt))
+        for handler in getattr(statement, "handlers", []) or []:
+            if handler.name:
+                names.add(handler.name)
+            work.extend(handler.body)
     return names
 
 
@@ -396,16 +432,17 @@ def _blocks(
         return classes[call.func.id], {k.arg: ast.dump(k.value) for k in call.keywords if k.arg is not None}
 
     for statement in before:
-        for name in _loaded_names(statement):
-            if name in pending:
-                found[name] = pending.pop(name)
+        if pending:
+            for name in _loaded_names(statement):
+                if name in pending:
+                    found[name] = pending.pop(name)
         listed = _bulk_create_list(statement)
         for element in listed.elts if listed is not None else ():
             created = model_call(element)
             if created is not None:
                 assert isinstance(element, ast.Call)
                 elements.append(_Block("", created[0], created[1], element, statement))
-        for target in _stored_names(statement):
+        for target in _targets(statement):
             found.pop(target, None)
             pending.pop(target, None)
         if not isinstance(statement, ast.Assign) or len(statement.targets) != 1:
@@ -449,10 +486,6 @@ def _bulk_create_list(statement: ast.stmt) -> ast.List | None:
 
 def _loaded_names(statement: ast.stmt) -> Iterable[str]:
     return (n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
-
-
-def _stored_names(statement: ast.stmt) -> set[str]:
-    return {n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
 
 
 def _reuse(
@@ -528,13 +561,14 @@ def _dump_expression(text: str) -> str:
 # -- imports ------------------------------------------------------------------------------
 
 
-def _import_edits(source: Source, builder: ScriptBuilder, point: _Point, adopted_modules: set[str]) -> list[TextEdit]:
+def _import_edits(
+    source: Source, builder: ScriptBuilder, point: _Point, adopted_modules: set[str], bound: set[str]
+) -> list[TextEdit]:
     from dumpscript.cst._imports import from_import
     from dumpscript.cst._render import module_code
 
     modules, names = builder.imports.added()
     tree = source.tree
-    bound = _bound_names(tree)
     for module in modules:
         top = module.split(".")[0]
         if top in bound and top not in adopted_modules:
