@@ -269,7 +269,7 @@ def _targets(statement: ast.stmt) -> set[str]:
     nodes: list[ast.expr] = []
     if isinstance(statement, ast.Assign):
         nodes = list(statement.targets)
-    elif isinstance(statement, ast.AugAssign | ast.AnnAssign) or isinstance(statement, ast.For | ast.AsyncFor):
+    elif isinstance(statement, ast.AugAssign | ast.AnnAssign | ast.For | ast.AsyncFor):
         nodes = [statement.target]
     elif isinstance(statement, ast.With | ast.AsyncWith):
         nodes = [item.optional_vars for item in statement.items if item.optional_vars is not None]
