@@ -142,7 +142,7 @@ def dbs(template: str, tmp_path: Path) -> Iterator[Databases]:
     for alias in ("default", "other"):
         if BACKEND == "postgres":
             name = f"dumpscript_t{number}_{alias}"
-            _pg_admin(f"DROP DATABASE IF EXISTS {name}")
+            _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             _pg_admin(f"CREATE DATABASE {name} TEMPLATE {template}")
         else:
             name = str(tmp_path / f"{alias}.sqlite3")
@@ -156,4 +156,4 @@ def dbs(template: str, tmp_path: Path) -> Iterator[Databases]:
         _switch(alias, "unused")
     if BACKEND == "postgres":
         for name in names.values():
-            _pg_admin(f"DROP DATABASE IF EXISTS {name}")
+            _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # connections an async test left open

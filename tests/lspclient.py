@@ -165,5 +165,10 @@ async def start(dbs: Databases | None, root: Path, *, env: dict[str, str] | None
 
 
 async def stop(editor: Editor) -> None:
+    from django.db import connections
+
     await editor.client.shutdown_session()
     await editor.client.stop()
+    # Django keeps the connections an async test opened in that test's context, where the
+    # fixtures that drop the databases cannot see them: close them here.
+    connections.close_all()
