@@ -44,6 +44,7 @@ nox.options.sessions = [
     "lint",
     "types",
     "docs",
+    "vscode",
 ]
 IN_CI = os.environ.get("CI") == "true"
 
@@ -96,6 +97,31 @@ def docs(session: nox.Session) -> None:
     """Build the documentation with Sphinx, warnings as errors."""
     session.install(_django_spec(DEFAULT[1]), "-e", CORE, "-e", LSP, *group("docs"))
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session(python=DEFAULT[0])
+def vscode(session: nox.Session) -> None:
+    """Build, lint and package the VS Code extension (.vsix), then test it in a real VS Code
+    (code-server from npm on Node 24, Chromium through playwright-core) on the example site."""
+    extension = ROOT / "vscode-extension"
+    missing = [tool for tool in ("node", "npm") if shutil.which(tool) is None]
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        missing.append("chromium (Debian's chromium package)")
+    if missing:
+        message = f"cannot test the VS Code extension: missing {', '.join(missing)}"
+        if IN_CI:
+            session.error(message + " (CI=true: a missing tool is a failure)")
+        session.skip(message)
+    session.install(_django_spec(DEFAULT[1]), "-e", CORE, "-e", LSP)
+    with session.chdir(extension):
+        session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True)
+        session.run("npm", "run", "compile", external=True)
+        session.run("npm", "run", "lint", external=True)
+        session.run("npm", "run", "package", external=True)
+        session.run("bash", "test/setup-vscode.sh", external=True)
+        python = str(Path(session.virtualenv.location) / "bin" / "python")
+        session.run("node", "test/run.mjs", external=True, env={"DUMPSCRIPT_PYTHON": python, "CHROMIUM": chromium})
 
 
 @nox.session(python=DEFAULT[0])

@@ -11,6 +11,7 @@ import sys
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="dumpscript-lsp", description="dumpscript's language server (stdio).")
     parser.add_argument("--log-level", default="WARNING", help="log level on stderr (default: WARNING)")
+    parser.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default and only way)")
     args = parser.parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr, level=args.log_level.upper(), format="dumpscript-lsp %(levelname)s %(message)s"
