@@ -4,6 +4,8 @@ import { execFile } from "node:child_process";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import {
+  CloseAction,
+  ErrorAction,
   LanguageClient,
   LanguageClientOptions,
   ServerOptions,
@@ -141,9 +143,28 @@ async function start(): Promise<void> {
     transport: TransportKind.stdio,
     options: { cwd: folder },
   };
+  const crashes: number[] = [];
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: "file", language: "python" }],
     outputChannel: output,
+    errorHandler: {
+      error: () => ({ action: ErrorAction.Continue }),
+      closed: () => {
+        // The server died: say so, point at the log, restart it (not forever).
+        const now = Date.now();
+        crashes.push(now);
+        const recent = crashes.filter((time) => now - time < 180_000).length;
+        const again = recent <= 3;
+        output.appendLine(`The language server stopped unexpectedly${again ? "; restarting it" : ""}.`);
+        void vscode.window
+          .showErrorMessage(
+            `dumpscript: the language server stopped unexpectedly${again ? " and was restarted" : ""}. Its log says why.`,
+            "Show Log",
+          )
+          .then((answer) => answer && output.show(true));
+        return { action: again ? CloseAction.Restart : CloseAction.DoNotRestart, handled: true };
+      },
+    },
     initializationOptions: {
       settingsModule: config.get<string>("settingsModule", "") || undefined,
       managePy: config.get<string>("managePy", "") || undefined,
@@ -154,16 +175,9 @@ async function start(): Promise<void> {
   client = new LanguageClient("dumpscript", "dumpscript", serverOptions, clientOptions);
   client.onDidChangeState((event) => {
     if (event.newState === State.Stopped && !stopping) {
-      showStatus("$(error) dumpscript: stopped", "The language server stopped");
-      void vscode.window
-        .showErrorMessage("dumpscript: the language server stopped. Its log says why.", "Show Log", "Restart")
-        .then((answer) => {
-          if (answer === "Show Log") {
-            output.show(true);
-          } else if (answer === "Restart") {
-            void restart();
-          }
-        });
+      showStatus("$(error) dumpscript: stopped", "The language server stopped; see the log");
+    } else if (event.newState === State.Running) {
+      void status();
     }
   });
   client.onNotification("dumpscript/status", (params: Status) => updateStatus(params));

@@ -48,8 +48,6 @@ for (const [what, where] of [
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "dumpscript-vscode-"));
 const workspace = path.join(work, "site");
-const userData = path.join(work, "user");
-const extensionsDir = path.join(work, "extensions");
 fs.mkdirSync(artifacts, { recursive: true });
 
 function py(args, cwd = workspace) {
@@ -89,67 +87,21 @@ fs.writeFileSync(
 );
 
 // -- VS Code: settings, the extension, the server --------------------------------------------
-fs.mkdirSync(path.join(userData, "User"), { recursive: true });
-fs.writeFileSync(
-  path.join(userData, "User", "settings.json"),
-  JSON.stringify(
-    {
-      "dumpscript.pythonPath": python,
-      "workbench.startupEditor": "none",
-      "workbench.tips.enabled": false,
-      "editor.minimap.enabled": false,
-      "files.autoSave": "off",
-      "telemetry.telemetryLevel": "off",
-      "extensions.ignoreRecommendations": true,
-      "workbench.enableExperiments": false,
-      "chat.disableAIFeatures": true,
-      "window.commandCenter": false,
-    },
-    null,
-    2,
-  ),
-);
 const env = { ...process.env, PATH: `${node24}${path.delimiter}${process.env.PATH}` };
-execFileSync(
-  codeServer,
-  ["--user-data-dir", userData, "--extensions-dir", extensionsDir, "--install-extension", path.join(extension, "dumpscript.vsix")],
-  { env, stdio: "inherit" },
-);
-
-const port = await new Promise((resolve) => {
-  const probe = net.createServer();
-  probe.listen(0, "127.0.0.1", () => {
-    const { port: free } = probe.address();
-    probe.close(() => resolve(free));
-  });
-});
-const vscodeProcess = spawn(
-  codeServer,
-  [
-    "--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--disable-telemetry", "--disable-update-check",
-    "--disable-workspace-trust", "--user-data-dir", userData, "--extensions-dir", extensionsDir, workspace,
-  ],
-  { env, stdio: ["ignore", "pipe", "pipe"] },
-);
-let serverLog = "";
-vscodeProcess.stdout.on("data", (chunk) => (serverLog += chunk));
-vscodeProcess.stderr.on("data", (chunk) => (serverLog += chunk));
-
-async function healthy() {
-  for (let attempt = 0; attempt < 120; attempt++) {
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/healthz`);
-      if (response.ok) {
-        return;
-      }
-    } catch {
-      // not yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  fail(`code-server did not start:\n${serverLog}`);
-}
-
+const baseSettings = {
+  "workbench.startupEditor": "none",
+  "workbench.tips.enabled": false,
+  "editor.minimap.enabled": false,
+  "files.autoSave": "off",
+  "telemetry.telemetryLevel": "off",
+  "extensions.ignoreRecommendations": true,
+  "workbench.enableExperiments": false,
+  "chat.disableAIFeatures": true,
+  "window.commandCenter": false,
+  "security.workspace.trust.startupPrompt": "never",
+  "security.workspace.trust.banner": "never",
+};
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const browser = await chromium.launch({
   executablePath: browserPath,
   args: [
@@ -157,8 +109,96 @@ const browser = await chromium.launch({
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
   ],
 });
-const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+let page; // the page of the current VS Code
+let userData;
+const running = [];
+
+async function freePort() {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolve(free));
+    });
+  });
+}
+
+// A fresh VS Code (own user data and extensions) with the .vsix installed, on the workspace.
+async function launch(name, { settings = {}, trusted = true } = {}) {
+  userData = path.join(work, `user-${name}`);
+  const extensionsDir = path.join(work, `extensions-${name}`);
+  fs.mkdirSync(path.join(userData, "User"), { recursive: true });
+  fs.writeFileSync(
+    path.join(userData, "User", "settings.json"),
+    JSON.stringify({ ...baseSettings, "dumpscript.pythonPath": python, ...settings }, null, 2),
+  );
+  execFileSync(
+    codeServer,
+    ["--user-data-dir", userData, "--extensions-dir", extensionsDir, "--install-extension", path.join(extension, "dumpscript.vsix")],
+    { env, stdio: "ignore" },
+  );
+  const port = await freePort();
+  const args = ["--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--disable-telemetry", "--disable-update-check"];
+  if (trusted) {
+    args.push("--disable-workspace-trust");
+  }
+  const vscodeProcess = spawn(codeServer, [...args, "--user-data-dir", userData, "--extensions-dir", extensionsDir, workspace], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.push(vscodeProcess);
+  let log = "";
+  vscodeProcess.stdout.on("data", (chunk) => (log += chunk));
+  vscodeProcess.stderr.on("data", (chunk) => (log += chunk));
+  let up = false;
+  for (let attempt = 0; attempt < 120 && !up; attempt++) {
+    try {
+      up = (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
+    } catch {
+      await sleep(500);
+    }
+  }
+  if (!up) {
+    fail(`code-server did not start:\n${log}`);
+  }
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+  await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
+  console.log(`# ${name}: VS Code ${trusted ? "" : "(untrusted workspace) "}is up`);
+}
+
+async function close() {
+  await page?.close();
+  for (const process_ of running.splice(0)) {
+    process_.kill();
+  }
+}
+
+function extensionLog() {
+  // The extension's output channel, as VS Code writes it to disk.
+  const logs = path.join(userData, "logs");
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        walk(full);
+      } else if (entry.name.endsWith("Dumpscript.log")) {
+        found.push(fs.readFileSync(full, "utf-8"));
+      }
+    }
+  };
+  if (fs.existsSync(logs)) {
+    walk(logs);
+  }
+  return found.join("\n");
+}
+
+async function notification(text) {
+  const toast = page.locator(".notification-toast", { hasText: text });
+  await toast.first().waitFor({ timeout: 60000 });
+  return toast.first();
+}
 
 async function shot(name) {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
@@ -183,6 +223,7 @@ async function quickPick(text, row = text) {
   }
   await sleep(500);
   await page.keyboard.press("Enter");
+  await sleep(300);
 }
 
 async function waitFor(predicate, what, timeout = 30000) {
@@ -202,7 +243,10 @@ async function goToLine(line) {
   const input = page.locator(".quick-input-widget input");
   await input.waitFor({ state: "visible" });
   await input.fill(`:${line}`);
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: `line ${line}` }).first().waitFor();
+  await sleep(300);
   await page.keyboard.press("Enter");
+  await page.locator(".quick-input-widget").waitFor({ state: "hidden" });
   await sleep(300);
 }
 
@@ -221,9 +265,7 @@ function lineOf(file, text) {
 }
 
 try {
-  await healthy();
-  await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
-  await page.locator(".monaco-workbench").waitFor({ timeout: 60000 });
+  await launch("main");
   // Opening a Python file activates the extension; the status bar shows the project found.
   fs.writeFileSync(path.join(workspace, "notes.py"), "# scratch\n");
   await page.keyboard.press("Control+P");
@@ -306,16 +348,64 @@ try {
   await page.locator(".output-view, .panel", { hasText: "Loaded extra_data.py" }).first().waitFor({ timeout: 30000 });
   check(true, "the output channel reports the load");
   await shot("7-loaded");
+
+  // Changing a setting (in the Settings editor) restarts the server.
+  await palette("Preferences: Open User Settings");
+  const search = page.locator(".settings-editor .suggest-input-container .monaco-editor textarea, .settings-editor .search-container textarea");
+  await search.first().waitFor({ timeout: 30000 });
+  await sleep(800); // the search field has the focus
+  await page.keyboard.type("dumpscript.rowLimit");
+  await page.locator(".settings-editor .setting-item-contents", { hasText: "Row Limit" }).first().waitFor();
+  const field = page.locator(".settings-editor .setting-item-contents", { hasText: "Row Limit" }).locator("input").first();
+  await field.waitFor({ timeout: 30000 });
+  await field.fill("5");
+  await page.keyboard.press("Tab");
+  await shot("8-settings");
+  await waitFor(() => /Settings changed: restarting the server[\s\S]*Started dumpscript-lsp/.test(extensionLog()), "a restart after a settings change");
+  check(true, "changing a dumpscript setting restarts the server");
+
+  // A server that dies: a notification that points at the log, and a new server.
+  execFileSync("pkill", ["-f", "-n", "dumpscript_lsp"]);
+  const died = await notification("the language server stopped unexpectedly");
+  check((await died.innerText()).includes("Show Log"), "a dead server shows a notification with Show Log");
+  await waitFor(() => /stopped unexpectedly[\s\S]*Django project mysite.settings/.test(extensionLog()), "the restarted server");
+  check(true, "the server was restarted");
+  await shot("9-server-died");
+  await close();
+
+  // An interpreter without the server: a notification that offers to install it, after asking.
+  const bare = path.join(tools, "node24", "bin", "python");
+  await launch("missing", { settings: { "dumpscript.pythonPath": bare } });
+  await page.keyboard.press("Control+P");
+  await quickPick("notes.py");
+  const missing = await notification("is not installed in");
+  check((await missing.innerText()).includes("Install"), "a missing server shows a notification with Install");
+  await missing.locator(".monaco-button", { hasText: "Install" }).click();
+  const ask = page.locator(".monaco-dialog-box");
+  await ask.waitFor({ timeout: 30000 });
+  check((await ask.innerText()).includes(`Install dumpscript-lsp into ${bare} with pip?`), "Install asks before running pip");
+  await shot("10-install-prompt");
+  await ask.locator(".monaco-button", { hasText: "Cancel" }).click();
+  await close();
+
+  // An untrusted workspace: nothing runs, and the extension says why.
+  await launch("untrusted", { trusted: false, settings: { "security.workspace.trust.enabled": true } });
+  await page.keyboard.press("Control+P");
+  await quickPick("notes.py");
+  await page.locator(".statusbar-item", { hasText: "dumpscript: off" }).waitFor({ timeout: 60000 });
+  await palette("Dumpscript: Dump Model Rows Here");
+  await notification("this workspace is not trusted");
+  check(!extensionLog().includes("Started dumpscript-lsp"), "an untrusted workspace starts no server and says why");
+  await shot("11-untrusted");
 } catch (error) {
   await shot("error").catch(() => {});
   console.error(error);
   process.exitCode = 1;
 } finally {
+  await close().catch(() => {});
   await browser.close();
-  vscodeProcess.kill();
-  const logs = path.join(userData, "logs");
-  if (process.exitCode && fs.existsSync(logs)) {
-    console.error(`VS Code logs: ${logs}`);
+  if (process.exitCode && userData) {
+    console.error(`VS Code logs: ${path.join(userData, "logs")}`);
   }
 }
 console.log(process.exitCode ? "vscode e2e: FAILED" : "vscode e2e: all passed");
