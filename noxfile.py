@@ -108,6 +108,9 @@ def vscode(session: nox.Session) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         missing.append("chromium (Debian's chromium package)")
+    installed = (extension / ".vscode-test" / "code-server" / "node_modules" / ".bin" / "code-server").exists()
+    if not installed and not Path("/usr/include/gssapi/gssapi.h").exists():
+        missing.append("libkrb5-dev (Debian's package; code-server's native modules build against it)")
     if missing:
         message = f"cannot test the VS Code extension: missing {', '.join(missing)}"
         if IN_CI:
