@@ -349,6 +349,18 @@ try {
   check(true, "the output channel reports the load");
   await shot("7-loaded");
 
+  // Palette: restart the server, then show its log.
+  const starts = () => (extensionLog().match(/Started dumpscript-lsp/g) ?? []).length;
+  const before = starts();
+  await palette("Dumpscript: Restart the Language Server");
+  await waitFor(() => starts() > before, "a second server start in the log");
+  check(true, "Restart the Language Server starts a new server");
+  await page.keyboard.press("Control+J"); // hide the panel (the load step showed it)
+  await page.locator(".panel").first().waitFor({ state: "hidden", timeout: 30000 });
+  await palette("Dumpscript: Show the Server Log");
+  await page.locator(".panel .monaco-select-box, .panel select", { hasText: "Dumpscript" }).first().waitFor({ timeout: 30000 });
+  check(true, "Show the Server Log opens the Dumpscript output channel");
+
   // Changing a setting (in the Settings editor) restarts the server.
   await palette("Preferences: Open User Settings");
   const search = page.locator(".settings-editor .suggest-input-container .monaco-editor textarea, .settings-editor .search-container textarea");
@@ -365,7 +377,13 @@ try {
   check(true, "changing a dumpscript setting restarts the server");
 
   // A server that dies: a notification that points at the log, and a new server.
-  execFileSync("pkill", ["-f", "-n", "dumpscript_lsp"]);
+  // (this VS Code's server: the one that runs in the workspace folder)
+  const servers = execFileSync("pgrep", ["-f", "dumpscript_lsp --stdio"], { encoding: "utf-8" })
+    .split("\n")
+    .filter((pid) => pid && fs.existsSync(`/proc/${pid}/cwd`) && fs.readlinkSync(`/proc/${pid}/cwd`) === workspace)
+    .map(Number);
+  check(servers.length === 1, "one server runs for this VS Code");
+  process.kill(servers[0], "SIGKILL");
   const died = await notification("the language server stopped unexpectedly");
   check((await died.innerText()).includes("Show Log"), "a dead server shows a notification with Show Log");
   await waitFor(() => /stopped unexpectedly[\s\S]*Django project mysite.settings/.test(extensionLog()), "the restarted server");
