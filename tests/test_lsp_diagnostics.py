@@ -85,3 +85,15 @@ async def test_a_script_named_like_an_app(editor: lspclient.Editor) -> None:
     assert diagnostic.message.startswith("This script is named testapp.py: the module name 'testapp' would shadow")
     plain = editor.open("helpers.py", "x = 1\n")  # not a script: nothing to say
     assert await _diagnostics(editor, plain) == []
+
+
+async def test_other_names_of_a_models_module_are_not_flagged(editor: lspclient.Editor) -> None:
+    text = (
+        "from django.contrib.auth.models import AnonymousUser, Group\n"
+        "from testproject.testapp.models import Tag, TagManager\n\n\n"
+        "def run(using):\n"
+        '    Group(name="staff")\n'
+        "    Tag.objects.using(using).bulk_create([])\n"
+    )
+    uri = editor.open("auth_data.py", text)
+    assert await _diagnostics(editor, uri) == []

@@ -14,6 +14,7 @@ never the database.
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from typing import Any
 
@@ -78,32 +79,37 @@ def _edit(source: Source, start: int, end: int, text: str = "") -> list[Any]:
 def _schema(source: Source, tree: ast.Module) -> list[types.Diagnostic]:
     from django.apps import apps
 
-    from dumpscript.cst._script import import_module_of
+    from dumpscript.transforms.insert_dump import _model_index
 
-    by_module: dict[str, dict[str, Any]] = {}
-    for model in apps.get_models(include_auto_created=False):
-        by_module.setdefault(import_module_of(model), {})[model.__name__] = model
-        by_module.setdefault(model.__module__, {})[model.__name__] = model
-    models_modules = {f"{config.name}.models" for config in apps.get_app_configs()}
+    index = _model_index()  # (module, class name) → model
+    models_modules = {module for module, _ in index} | {f"{config.name}.models" for config in apps.get_app_configs()}
     classes: dict[str, Any] = {}
     missing: dict[str, tuple[str, ast.ImportFrom, ast.alias]] = {}
     for statement in tree.body:
         if not isinstance(statement, ast.ImportFrom) or statement.level or not statement.module:
             continue
-        if statement.module not in by_module and statement.module not in models_modules:
+        if statement.module not in models_modules:
             continue
         for alias in statement.names:
             local = alias.asname or alias.name
-            found_model = by_module.get(statement.module, {}).get(alias.name)
+            found_model = index.get((statement.module, alias.name))
             if found_model is not None:
                 classes[local] = found_model
-            elif alias.name[:1].isupper() and statement.module in models_modules:
-                missing[local] = (statement.module, statement, alias)
+            elif alias.name[:1].isupper() and not hasattr(_module(statement.module), alias.name):
+                missing[local] = (statement.module, statement, alias)  # gone from the module
     found = [_missing_model(source, tree, local, *entry) for local, entry in missing.items()]
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in classes:
             found += _unknown_fields(source, node, classes[node.func.id])
     return found
+
+
+def _module(name: str) -> Any:
+    """The imported module (models modules are imported by Django already), or None."""
+    try:
+        return importlib.import_module(name)
+    except Exception:
+        return None
 
 
 def _field_names(model: Any) -> set[str]:

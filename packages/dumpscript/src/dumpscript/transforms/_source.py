@@ -106,16 +106,21 @@ class Source:
         layout, without parsing); ``(line, line)`` for a blank line or a comment."""
         if not 1 <= line <= len(self.lines) or not _is_code(self.lines[line - 1]):
             return line, line
+        _, body_indent, start = self._block_of(line)
+        return start, self._statement_end(max(line, start), body_indent)
+
+    def _block_of(self, line: int) -> tuple[int | None, int, int]:
+        """For a line of code: the header of its block (None at module level), the block's
+        indentation, and the first line of the statement it belongs to."""
         code = line
-        while code > 1 and self._inside[code]:
+        while code > 1 and self._inside[code]:  # inside a statement: from where it starts
             code -= 1
         header = self._header(code)
         body_indent = 0
         if header is not None:
             following = next((n for n in range(header + 1, len(self.lines) + 1) if self._code(n)), code)
             body_indent = _indent(self.lines[following - 1])
-        start = self._statement_start(code, body_indent, header)
-        return start, self._statement_end(max(line, start), body_indent)
+        return header, body_indent, self._statement_start(code, body_indent, header)
 
     def module_imports(self) -> list[ast.Import | ast.ImportFrom]:
         """The module-level import statements, parsed on their own (not the whole script)."""
@@ -143,15 +148,8 @@ class Source:
         code = next((n for n in range(first, last + 1) if _is_code(self.lines[n - 1])), None)
         if code is None:
             return set()
-        while code > 1 and self._inside[code]:  # inside a statement: from where it starts
-            code -= 1
-        header = self._header(code)
-        body_indent = 0
-        if header is not None:
-            following = next((n for n in range(header + 1, count + 1) if self._code(n)), code)
-            body_indent = _indent(self.lines[following - 1])
-        start = self._statement_start(code, body_indent, header)
-        end = self._statement_end(max(last, code), body_indent)
+        header, body_indent, start = self._block_of(code)
+        end = self._statement_end(max(last, start), body_indent)
         if widen:  # neighbours that create objects of the same class (or save them)
             shape = _callee(self.lines[start - 1])
             if shape is not None and shape.endswith(".save"):
