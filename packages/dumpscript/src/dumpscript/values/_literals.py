@@ -24,7 +24,9 @@ def _escape_char(ch: str) -> str:
 
 def string_text(value: str) -> str:
     """The source of a double-quoted string literal; printable unicode kept, the rest escaped."""
-    if value.isprintable() and '"' not in value and "\\" not in value:
+    if value.isprintable():  # only quotes and backslashes to escape: no per-character loop
+        if '"' in value or "\\" in value:
+            value = value.replace("\\", "\\\\").replace('"', '\\"')
         return f'"{value}"'
     return '"' + "".join(_escape_char(ch) for ch in value) + '"'
 
