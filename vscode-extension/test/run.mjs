@@ -124,7 +124,7 @@ async function freePort() {
 }
 
 // A fresh VS Code (own user data and extensions) with the .vsix installed, on the workspace.
-async function launch(name, { settings = {}, trusted = true } = {}) {
+async function launch(name, { settings = {}, trusted = true, vsixes = [], extraEnv = {} } = {}) {
   userData = path.join(work, `user-${name}`);
   const extensionsDir = path.join(work, `extensions-${name}`);
   fs.mkdirSync(path.join(userData, "User"), { recursive: true });
@@ -132,18 +132,19 @@ async function launch(name, { settings = {}, trusted = true } = {}) {
     path.join(userData, "User", "settings.json"),
     JSON.stringify({ ...baseSettings, "dumpscript.pythonPath": python, ...settings }, null, 2),
   );
-  execFileSync(
-    codeServer,
-    ["--user-data-dir", userData, "--extensions-dir", extensionsDir, "--install-extension", path.join(extension, "dumpscript.vsix")],
-    { env, stdio: "ignore" },
-  );
+  for (const vsix of [path.join(extension, "dumpscript.vsix"), ...vsixes]) {
+    execFileSync(codeServer, ["--user-data-dir", userData, "--extensions-dir", extensionsDir, "--install-extension", vsix], {
+      env,
+      stdio: "ignore",
+    });
+  }
   const port = await freePort();
   const args = ["--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--disable-telemetry", "--disable-update-check"];
   if (trusted) {
     args.push("--disable-workspace-trust");
   }
   const vscodeProcess = spawn(codeServer, [...args, "--user-data-dir", userData, "--extensions-dir", extensionsDir, workspace], {
-    env,
+    env: { ...env, ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
   });
   running.push(vscodeProcess);
@@ -404,6 +405,25 @@ try {
   check((await ask.innerText()).includes(`Install dumpscript-lsp into ${bare} with pip?`), "Install asks before running pip");
   await shot("10-install-prompt");
   await ask.locator(".monaco-button", { hasText: "Cancel" }).click();
+  await close();
+
+  // No dumpscript.pythonPath: the interpreter the Python extension selected for the workspace
+  // (a stand-in extension with the Python extension's id and environments API says which).
+  const fakePython = path.join(work, "fake-python.vsix");
+  execFileSync(
+    path.join(extension, "node_modules", ".bin", "vsce"),
+    ["package", "--allow-missing-repository", "--skip-license", "-o", fakePython],
+    { cwd: path.join(here, "fake-python"), stdio: "ignore" },
+  );
+  await launch("python-extension", {
+    settings: { "dumpscript.pythonPath": "" },
+    vsixes: [fakePython],
+    extraEnv: { DUMPSCRIPT_TEST_PYTHON: python },
+  });
+  await page.keyboard.press("Control+P");
+  await quickPick("notes.py");
+  await page.locator(".statusbar-item", { hasText: "mysite.settings" }).waitFor({ timeout: 60000 });
+  check(extensionLog().includes(`Started dumpscript-lsp with ${python}`), "without a setting, the Python extension's interpreter runs the server");
   await close();
 
   // An untrusted workspace: nothing runs, and the extension says why.
