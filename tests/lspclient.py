@@ -7,6 +7,7 @@ with the answers a test queues.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities, make_test_lsp_client
 
-from conftest import Databases
+from conftest import TESTS, Databases
 
 
 def apply_text_edits(text: str, edits: list[types.TextEdit]) -> str:
@@ -145,8 +146,10 @@ async def start(dbs: Databases | None, root: Path, *, env: dict[str, str] | None
         answer = editor.answers.pop(0) if editor.answers else None
         return types.MessageActionItem(title=answer) if answer is not None else None
 
-    environment = dict(dbs.env if dbs is not None else __import__("os").environ)
+    environment = dict(dbs.env if dbs is not None else os.environ)
     environment.setdefault("DJANGO_SETTINGS_MODULE", "testproject.settings")
+    if dbs is None:
+        environment["PYTHONPATH"] = os.pathsep.join([str(TESTS), environment.get("PYTHONPATH", "")])
     environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the server must keep Django off its loop
     environment.update(env or {})
     for key, value in list(environment.items()):

@@ -85,3 +85,24 @@ async def test_a_project_found_by_its_manage_py(dbs: Databases) -> None:
     finally:
         await lspclient.stop(editor)
     assert os.environ.get("DJANGO_SETTINGS_MODULE") == "testproject.settings"  # the test process is unchanged
+
+
+async def test_a_database_that_does_not_answer(tmp_path: Path) -> None:
+    # The project loads (settings import fine) but its database cannot be opened.
+    env = {"DUMPSCRIPT_DB": "sqlite", "DUMPSCRIPT_DEFAULT_NAME": str(tmp_path / "missing" / "db.sqlite3")}
+    editor = await lspclient.start(None, tmp_path, env=env)
+    try:
+        text = "from testproject.testapp.models import Tag\n\n\ndef run(using):\n    pass\n"
+        uri = editor.open("tags_data.py", text)
+        assert await editor.actions(uri, 5, 4) == []  # no Dump actions, and one explanation
+        assert await editor.actions(uri, 5, 4) == []
+        warnings = [m.message for m in editor.client.messages if m.type == types.MessageType.Warning]
+        assert warnings == [
+            "dumpscript: cannot read the database (OperationalError: unable to open database file); "
+            "the Dump actions are off until it answers."
+        ]
+        result = await editor.command("dumpscript.dumpModel", {"uri": uri, "label": "testapp.Tag"})
+        assert result == {"error": "cannot use the database: OperationalError: unable to open database file"}
+        assert (await editor.command("dumpscript.status"))["ready"] is True  # the server goes on
+    finally:
+        await lspclient.stop(editor)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from django.db import DatabaseError
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
@@ -28,6 +29,8 @@ from dumpscript_lsp.documents import Documents, lines_of, lsp_edits, to_offset
 from dumpscript_lsp.project import Django, ProjectUnavailable, find_project
 
 logger = logging.getLogger(__name__)
+EXPECTED = (DumpscriptError, ProjectUnavailable, DatabaseError)
+"""Errors a command answers with a message (the server goes on)."""
 
 FOLD_KIND = "refactor.rewrite.dumpscript.fold"
 DUMP_KIND = "refactor.dumpscript.dump"
@@ -46,6 +49,7 @@ class DumpscriptServer(LanguageServer):
         self.options: dict[str, Any] = {}
         self.row_limit = DEFAULT_ROW_LIMIT
         self._diagnostics: dict[str, asyncio.Task[None]] = {}
+        self._told: set[str] = set()
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -76,6 +80,12 @@ class DumpscriptServer(LanguageServer):
 
     def tell(self, message: str, kind: types.MessageType = types.MessageType.Info) -> None:
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    def tell_once(self, key: str, message: str) -> None:
+        """A warning shown once per server (a database that is down, say)."""
+        if key not in self._told:
+            self._told.add(key)
+            self.tell(message, types.MessageType.Warning)
 
     async def start_progress(self, title: str) -> _LspProgress | None:
         """A work-done progress the server starts (when the client supports it)."""
@@ -380,8 +390,11 @@ async def _dump_actions(
         counts = await ls.django.run(_counts, labels)
     except ProjectUnavailable:
         return []
-    except Exception as error:  # the database is down, say
-        logger.warning("Cannot count rows: %s", error)
+    except DatabaseError as error:  # the database is down, say: explain once, offer no dump
+        ls.tell_once(
+            "database",
+            f"dumpscript: cannot read the database ({_describe(error)}); the Dump actions are off until it answers.",
+        )
         return []
     line = _insertion_line(source, position.line + 1)
     actions = []
@@ -437,7 +450,7 @@ async def _resolve_dump(ls: DumpscriptServer, action: types.CodeAction) -> types
     assert isinstance(data, dict)
     try:
         action.edit, _ = await _dump_change(ls, data["uri"], data["line"], data["label"], ls.row_limit)
-    except (DumpscriptError, ProjectUnavailable) as error:
+    except EXPECTED as error:
         ls.tell(f"dumpscript: {error}", types.MessageType.Error)
     return action
 
@@ -530,7 +543,7 @@ async def cmd_dump_model(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any
         edit, summary = await _dump_change(
             ls, args["uri"], args.get("line"), args["label"], int(limit) if limit else None, args.get("filter")
         )
-    except (DumpscriptError, ProjectUnavailable) as error:
+    except EXPECTED as error:
         return _failed(ls, error)
     result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=summary))
     return {"applied": result.applied, "summary": summary}
@@ -575,7 +588,7 @@ async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, A
                 path, *labels, options=DumpOptions(limit=limit), progress=progress or Progress(enabled=False)
             )
         )
-    except (DumpscriptError, ProjectUnavailable) as error:
+    except EXPECTED as error:
         return _failed(ls, error)
     finally:
         if progress is not None:
@@ -607,7 +620,7 @@ async def cmd_load_script(ls: DumpscriptServer, *arguments: Any) -> dict[str, An
         return _failed(ls, DumpscriptError(f"{path.name} has unsaved changes: save it, then load it"))
     try:
         dry = await ls.django.run(lambda: load_script(path, using=database, dry_run=True))
-    except (DumpscriptError, ProjectUnavailable) as error:
+    except EXPECTED as error:
         return _failed(ls, error)
     summary = _load_summary(dry.created)
     if args.get("dryRun"):
@@ -626,7 +639,7 @@ async def cmd_load_script(ls: DumpscriptServer, *arguments: Any) -> dict[str, An
             return {"loaded": False, "dryRun": False, "created": dry.created, "cancelled": True}
     try:
         result = await ls.django.run(lambda: load_script(path, using=database))
-    except (DumpscriptError, ProjectUnavailable) as error:
+    except EXPECTED as error:
         return _failed(ls, error)
     ls.tell(f"dumpscript: loaded {path.name} into {database!r}: created {_load_summary(result.created)}")
     return {"loaded": True, "dryRun": False, "created": result.created}
@@ -638,7 +651,14 @@ def _load_summary(created: dict[str, int]) -> str:
     return f"{total:,} rows ({parts})" if parts else "no rows"
 
 
+def _describe(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if isinstance(error, DatabaseError) else text
+
+
 def _failed(ls: DumpscriptServer, error: Exception) -> dict[str, Any]:
-    message = str(error)
+    message = _describe(error)
+    if isinstance(error, DatabaseError):
+        message = f"cannot use the database: {message}"
     ls.tell(f"dumpscript: {message}", types.MessageType.Error)
     return {"error": message}
