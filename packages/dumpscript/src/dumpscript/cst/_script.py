@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import decimal
 import enum
+import shutil
+import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TextIO
 
 import libcst as cst
 from django.db import models
@@ -367,8 +369,13 @@ class ScriptBuilder:
     # -- statements -------------------------------------------------------------------------
 
     def group_statements(self, group: Group, deferred: dict[int, set[str]], first: bool) -> list[Piece]:
+        return list(self.group_pieces(group, deferred, first))
+
+    def group_pieces(self, group: Group, deferred: dict[int, set[str]], first: bool) -> Iterator[Piece]:
+        """The statements of a group, a batch at a time (a batch's objects are read only when
+        its turn comes: see :mod:`dumpscript.stream`)."""
         model = group.model
-        statements: list[Piece] = []
+        later = False
         # bulk_create cannot save multi-table inheritance, and sends no signals
         save_each = self.save_each or bool(model._meta.parents)
         updates: list[tuple[DumpObject, list[tuple[str, _Arg]]]] = []
@@ -376,14 +383,16 @@ class ScriptBuilder:
         objects = [o for o in group.objects if id(o) not in self.existing] if self.existing else group.objects
         for offset in range(0, len(objects), BATCH):
             batch = objects[offset : offset + BATCH]
-            statements += self._batch_statements(batch, deferred, first, bool(statements), save_each, updates)
+            pieces = self._batch_statements(batch, deferred, first, later, save_each, updates)
+            later = later or bool(pieces)
+            yield from pieces
         for obj, values in updates:
             # auto_now and auto_now_add fields are overwritten on save(); set the dumped values after.
             comment = ["auto_now fields are set on save(); restore the dumped values"] if obj is updates[0][0] else None
             if self.text_mode:
                 args = [f"{name}={arg.text()}" for name, arg in values]
                 head = f"{manager}.filter(pk={obj.var}.pk).update"
-                statements.append(_lead_text(comment, False) + _call_text(head, args))
+                yield _lead_text(comment, False) + _call_text(head, args)
                 continue
             query = lit.call(
                 cst.Attribute(self.manager(model, "using"), cst.Name("filter")),
@@ -391,8 +400,7 @@ class ScriptBuilder:
                 [("pk", lit.attribute(f"{obj.var}.pk"))],
             )
             update = lit.call(cst.Attribute(query, cst.Name("update")), [], [(n, a.expr()) for n, a in values])
-            statements.append(fmt.statement(cst.Expr(update), comment_lines=comment))
-        return statements
+            yield fmt.statement(cst.Expr(update), comment_lines=comment)
 
     def _batch_statements(
         self,
@@ -426,7 +434,7 @@ class ScriptBuilder:
             self.progress.advance(label)
             skipped = deferred.get(id(obj), _NONE)
             kwargs, auto_now = self.kwargs(obj, skipped)
-            named = save_each or bool(auto_now) or id(obj) in self.named
+            named = save_each or bool(auto_now) or self.is_named(obj)
             if named:
                 comments, blank = lead()
                 if self.text_mode:
@@ -613,8 +621,16 @@ class ScriptBuilder:
 
     # -- module -----------------------------------------------------------------------------
 
+    def counts(self) -> Counter[str]:
+        """Objects created per model label, for the docstring."""
+        return Counter(o.model._meta.label for s in self.sections for g in s.groups for o in g.objects)
+
+    def is_named(self, obj: DumpObject) -> bool:
+        """``obj`` gets a variable: a later statement mentions it."""
+        return id(obj) in self.named
+
     def docstring(self) -> cst.SimpleStatementLine:
-        counts = Counter(o.model._meta.label for s in self.sections for g in s.groups for o in g.objects)
+        counts = self.counts()
         total = sum(counts.values())
         lines = [
             f"Recreate {total} object{'s' if total != 1 else ''} through the Django ORM (written by dumpscript).",
@@ -645,22 +661,29 @@ class ScriptBuilder:
         return named
 
     def _body(self) -> list[Piece]:
+        return list(self._body_pieces())
+
+    def _body_pieces(self) -> Iterator[Piece]:
         for module in ("argparse", "os", "sys", "django"):
             self.imports.module(module)
         self.imports.name("django.db", "DEFAULT_DB_ALIAS")
         self.imports.name("django.db", "transaction")
-        body: list[Piece] = [cst.SimpleStatementLine([cst.Expr(cst.SimpleString(RUN_DOC))])]
-        body += self._statements()
-        if len(body) == 1:
-            body.append(
-                cst.SimpleStatementLine(
-                    [cst.Pass()], leading_lines=[cst.EmptyLine(comment=cst.Comment("# The selection holds no rows."))]
-                )
+        yield cst.SimpleStatementLine([cst.Expr(cst.SimpleString(RUN_DOC))])
+        empty = True
+        for piece in self.iter_statements():
+            empty = False
+            yield piece
+        if empty:
+            yield cst.SimpleStatementLine(
+                [cst.Pass()], leading_lines=[cst.EmptyLine(comment=cst.Comment("# The selection holds no rows."))]
             )
-        return body
 
     def _statements(self) -> list[Piece]:
         """The statements that create the objects (``run()``'s body after its docstring)."""
+        return list(self.iter_statements())
+
+    def iter_statements(self) -> Iterator[Piece]:
+        """:meth:`_statements`, one at a time."""
         self.register_models()
         deferred_keys: dict[int, set[str]] = defaultdict(set)  # object id → its deferred references
         for section in self.sections:
@@ -668,16 +691,14 @@ class ScriptBuilder:
                 deferred_keys[id(edge.source)].add(edge.name)
         self.named = self._referenced()
         self.progress.start("writing", sum(len(g.objects) for s in self.sections for g in s.groups))
-        body: list[Piece] = []
         first = True
         for section in self.sections:
             for group in section.groups:
-                statements = self.group_statements(group, deferred_keys, first)
-                body += statements
-                first = first and not statements
-            body += self.deferred_statements(section.deferred)
-        body += self.m2m_statements()
-        return body
+                for piece in self.group_pieces(group, deferred_keys, first):
+                    first = False
+                    yield piece
+            yield from self.deferred_statements(section.deferred)
+        yield from self.m2m_statements()
 
     def statements_text(self) -> str:
         """The text of the statements that create the objects, without the script around them,
@@ -728,10 +749,35 @@ class ScriptBuilder:
         """
         self.text_mode = True
         body = self._body()
+        head, tail = self._frame()
+        indent = fmt.INDENT
+        text = "".join(piece if isinstance(piece, str) else render_statement(piece, indent) for piece in body)
+        return head + text + tail
+
+    def write_text(self, out: TextIO) -> int:
+        """Write :meth:`build_text`'s text to ``out`` without holding it: the body goes to a
+        temporary file first (the imports above it are known only once it is written).
+        Returns the number of lines."""
+        self.text_mode = True
+        indent = fmt.INDENT
+        lines = 0
+        with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n") as body:
+            for piece in self._body_pieces():
+                text = piece if isinstance(piece, str) else render_statement(piece, indent)
+                lines += text.count("\n")
+                body.write(text)
+            head, tail = self._frame()
+            out.write(head)
+            body.seek(0)
+            shutil.copyfileobj(body, out, 1 << 20)
+            out.write(tail)
+        return lines + head.count("\n") + tail.count("\n")
+
+    def _frame(self) -> tuple[str, str]:
+        """The script's text before and after ``run()``'s body (call once the body is built)."""
         marker = "# dumpscript: body"
         placeholder = cst.SimpleStatementLine([cst.Pass()], leading_lines=[cst.EmptyLine(comment=cst.Comment(marker))])
         code = module_code(self._module([placeholder]))
         indent = fmt.INDENT
         head, _, tail = code.partition(f"{indent}{marker}\n{indent}pass\n")
-        text = "".join(piece if isinstance(piece, str) else render_statement(piece, indent) for piece in body)
-        return head + text + tail
+        return head, tail
