@@ -583,7 +583,7 @@ async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, A
     limit = args.get("limit")
     progress = await ls.start_progress(f"Dumping {', '.join(labels) or 'all apps'}")
     try:
-        text = await ls.django.run(
+        lines = await ls.django.run(
             lambda: write_script(
                 path, *labels, options=DumpOptions(limit=limit), progress=progress or Progress(enabled=False)
             )
@@ -595,7 +595,6 @@ async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, A
             progress.end("done")
     uri = from_fs_path(str(path.resolve())) or str(path)
     await ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=True))
-    lines = text.count("\n")
     ls.tell(f"dumpscript: wrote {path} ({lines:,} lines)")
     return {"path": str(path), "uri": uri, "lines": lines}
 

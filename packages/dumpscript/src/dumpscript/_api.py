@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import libcst as cst
 from django.apps import apps
@@ -127,11 +128,60 @@ def dump_module(*labels: str, options: DumpOptions | None = None) -> cst.Module:
 def dump_script(*labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS) -> str:
     """The script text for ``labels``: the same text as ``dump_module(...).code``, written
     faster (the blocks of values are written as text, not built as nodes first)."""
+    out = io.StringIO()
+    write_stream(out, *labels, options=options, progress=progress)
+    return out.getvalue()
+
+
+def write_stream(
+    out: TextIO, *labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS
+) -> int:
+    """Write the script for ``labels`` to ``out``; returns its number of lines.
+
+    Dumps are read in flat memory (:mod:`dumpscript.stream`) when the selection allows it,
+    else through the in-memory graph; both write the same text.
+    """
     progress.start("reading")
     try:
-        return _builder(labels, options, progress).build_text()
+        builder = _stream_builder(labels, options or DumpOptions(), progress)
+        if builder is None:
+            progress.start("reading")
+            builder = _builder(labels, options, progress)
+        return builder.write_text(out)
     finally:
         progress.finish()
+
+
+def _stream_builder(
+    labels: tuple[str, ...], options: DumpOptions, progress: Progress, strict: bool = False
+) -> ScriptBuilder | None:
+    """The builder of the flat-memory path, or None when the selection needs the in-memory
+    graph (``strict``: raise :class:`~dumpscript.stream.Unstreamable` saying why)."""
+    from dumpscript.stream import StreamBuilder, StreamGraph, Unstreamable
+
+    if options.natural_foreign or options.lookups or options.save_each:
+        if strict:
+            raise Unstreamable("natural keys, lookups and save_each need the in-memory graph")
+        return None
+    selected = _selection.resolve(labels, options.exclude)
+    if options.pks is not None and (len(labels) != 1 or "." not in labels[0]):
+        raise SelectionError("Primary keys can only be given with a single app.Model label")
+    try:
+        graph = StreamGraph(
+            selected,
+            using=options.using,
+            keep_pks=options.keep_pks,
+            use_default_manager=options.use_default_manager,
+            pks=list(options.pks) if options.pks is not None else None,
+            limit=options.limit,
+            filter=options.filter,
+            progress=progress,
+        )
+        return StreamBuilder(graph, all_fields=options.all_fields, progress=progress)
+    except Unstreamable:
+        if strict:
+            raise
+        return None
 
 
 def check_output_name(path: str | os.PathLike[str]) -> None:
@@ -162,24 +212,35 @@ def check_output_name(path: str | os.PathLike[str]) -> None:
 
 def write_script(
     path: str | os.PathLike[str], *labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS
-) -> str:
-    """Dump ``labels`` to ``path`` atomically: on any error no file is written or replaced."""
+) -> int:
+    """Dump ``labels`` to ``path`` atomically: on any error no file is written or replaced.
+    Returns the number of lines written."""
     target = Path(path)
     check_output_name(target)
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise DumpscriptError(f"Cannot write {target}: directory {directory} does not exist")
-    text = dump_script(*labels, options=options, progress=progress)
-    write_atomic(target, text)
-    return text
+    lines = 0
+
+    def write(stream: TextIO) -> None:
+        nonlocal lines
+        lines = write_stream(stream, *labels, options=options, progress=progress)
+
+    write_atomic(target, write)
+    return lines
 
 
-def write_atomic(target: Path, text: str) -> None:
+def write_atomic(target: Path, text: str | Callable[[TextIO], None]) -> None:
+    """Write ``text`` (or what the function writes to the stream it is given) to ``target``
+    through a temporary file beside it: on any error the target is left as it was."""
     directory = target.parent if str(target.parent) else Path(".")
     handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+            if isinstance(text, str):
+                stream.write(text)
+            else:
+                text(stream)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temp_name, 0o644)

@@ -222,6 +222,8 @@ class ScriptBuilder:
         self.m2m = m2m
         self.imports = ImportSet()
         self.named: set[int] = set()
+        self.deferred_now: defaultdict[int, set[str]] = defaultdict(set)
+        """Object id → the names of its references that are set after it is created."""
         self._class_names: dict[type[models.Model], str] = {}
         self.using: str | None = "using"
         """The variable that holds the database alias, or None to use the default database
@@ -248,12 +250,18 @@ class ScriptBuilder:
         for links in self.m2m:
             used.update(t.model for t in links.targets if isinstance(t, Lookup))
         for model in sorted(used, key=lambda m: m._meta.label):
+            self.class_name(model)
+
+    def class_name(self, model: type[models.Model]) -> str:
+        """The name the script uses for ``model`` (imported once, aliased if taken)."""
+        if model not in self._class_names:
             module = import_module_of(model)
             prefix = "".join(part.capitalize() for part in model._meta.app_label.split("_"))
             self._class_names[model] = self.imports.name(module, model.__name__, late=True, alias_prefix=prefix)
+        return self._class_names[model]
 
     def cls(self, model: type[models.Model]) -> cst.Name:
-        return lit.name(self._class_names[model])
+        return lit.name(self.class_name(model))
 
     def manager(self, model: type[models.Model], method: str) -> cst.BaseExpression:
         """``Model.objects.using(using)`` (or ``.db_manager(using)``); ``Model.objects``
@@ -685,7 +693,8 @@ class ScriptBuilder:
     def iter_statements(self) -> Iterator[Piece]:
         """:meth:`_statements`, one at a time."""
         self.register_models()
-        deferred_keys: dict[int, set[str]] = defaultdict(set)  # object id → its deferred references
+        deferred_keys = self.deferred_now  # object id → its deferred references
+        deferred_keys.clear()
         for section in self.sections:
             for edge in section.deferred:
                 deferred_keys[id(edge.source)].add(edge.name)
@@ -698,7 +707,10 @@ class ScriptBuilder:
                     first = False
                     yield piece
             yield from self.deferred_statements(section.deferred)
-        yield from self.m2m_statements()
+        yield from self.m2m_pieces()
+
+    def m2m_pieces(self) -> Iterator[Piece]:
+        return iter(self.m2m_statements())
 
     def statements_text(self) -> str:
         """The text of the statements that create the objects, without the script around them,

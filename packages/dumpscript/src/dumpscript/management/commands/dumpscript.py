@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,8 +12,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
-from dumpscript import DumpOptions, DumpscriptError, dump_script, write_script
-from dumpscript._api import write_atomic
+from dumpscript import DumpOptions, DumpscriptError, write_script
+from dumpscript._api import write_atomic, write_stream
 from dumpscript._progress import Progress
 
 
@@ -113,12 +114,11 @@ class Command(BaseCommand):
             if options["into"]:
                 self._insert(Path(options["into"]), labels, dump_options, options)
             elif output:
-                text = write_script(output, *labels, options=dump_options, progress=progress)
+                count = write_script(output, *labels, options=dump_options, progress=progress)
                 if options["verbosity"] >= 1:
-                    count = text.count("\n")
                     self.stderr.write(f"Wrote {output} ({count} lines)")
             else:
-                self.stdout.write(dump_script(*labels, options=dump_options, progress=progress), ending="")
+                write_stream(_Verbatim(self.stdout), *labels, options=dump_options, progress=progress)
         except DumpscriptError as error:
             raise CommandError(str(error)) from None
 
@@ -139,3 +139,14 @@ class Command(BaseCommand):
             write_atomic(path, change.text)
         if options["verbosity"] >= 1:
             self.stderr.write(change.summary + ("" if options["dry_run"] else f"; wrote {path}"))
+
+
+class _Verbatim(io.TextIOBase):
+    """Django's stdout wrapper, writing text as given (its ``write`` adds a newline)."""
+
+    def __init__(self, wrapper: Any) -> None:
+        self.wrapper = wrapper
+
+    def write(self, text: str) -> int:
+        self.wrapper.write(text, ending="")
+        return len(text)

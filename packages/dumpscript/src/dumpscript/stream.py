@@ -1,0 +1,1035 @@
+"""Dumping in flat memory: the objects as compact arrays, their rows read again while writing.
+
+:class:`~dumpscript.graph.Graph` holds a Python object with every value of every row, which
+costs kilobytes a row. Here a dump keeps, per model, only the sorted primary keys of its
+objects (an ``array`` of 8 bytes a key for integer keys) and a byte per object (referenced
+or not, inside the selection or not); objects that reference each other object by object
+(trees) also keep a level and a position. The script is then written a batch at a time:
+each batch's rows are read again (one query per batch), turned into short-lived
+:class:`~dumpscript.graph.DumpObject` instances and written by the same
+:class:`~dumpscript.cst.ScriptBuilder` code as the in-memory path, so both give the same
+text byte for byte.
+
+What this path does not handle raises :class:`Unstreamable` before anything is written, and
+the dump falls back to the in-memory graph: natural-key and field lookups (other than
+content types and permissions), ``save_each``, foreign keys to a field other than the
+primary key, a row shared by two child models, many-to-many links to looked-up rows, and
+objects that reference each other in a cycle (their order needs deferred links).
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import itertools
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, overload
+
+from django.core.exceptions import FieldError, ValidationError
+from django.db import connections, models
+
+from dumpscript._progress import NO_PROGRESS, Progress
+from dumpscript._selection import lookup_models
+from dumpscript._types import AnyField, AnyManyToMany
+from dumpscript.cst import ScriptBuilder
+from dumpscript.cst._script import BATCH, Piece, _element_text, _exploded_list_call_text
+from dumpscript.errors import SelectionError
+from dumpscript.graph import (
+    DumpObject,
+    Lookup,
+    Target,
+    _common_ancestor,
+    concrete_of,
+    generic_fks,
+    root_model,
+    written_fields,
+)
+from dumpscript.naming import model_stem, snake
+from dumpscript.ordering import Edge, Group, Section, strongly_connected
+
+Model = type[models.Model]
+Keys = Any  # array("q") of integer primary keys, or a sorted list of other keys
+RANGE_ROWS = 2000
+"""Rows per query when a chunk's integer keys are dense (read by a key range)."""
+
+
+class Unstreamable(Exception):
+    """The selection needs the in-memory graph; the message says why."""
+
+
+def _keys(values: Iterable[Any]) -> Keys:
+    """Sorted unique keys, as an ``array("q")`` when they are all integers."""
+    ordered = sorted(set(values), key=lambda value: (type(value).__name__, value))
+    try:
+        return array("q", ordered)
+    except (TypeError, OverflowError):
+        return ordered
+
+
+def _find(keys: Keys, value: Any) -> int:
+    try:
+        position = bisect.bisect_left(keys, value)
+    except TypeError:
+        return -1
+    if position < len(keys) and keys[position] == value and type(keys[position]) is type(value):
+        return position
+    return -1
+
+
+class Objects:
+    """The objects of one model: sorted primary keys and a few bytes each."""
+
+    __slots__ = ("index", "keys", "level", "model", "named", "order", "outside", "pos", "stem", "unscanned")
+
+    def __init__(self, model: Model, index: int) -> None:
+        self.model = model
+        self.index = index
+        self.keys: Keys = array("q")
+        self.named = bytearray()
+        self.outside = bytearray()
+        self.unscanned: list[Any] = []
+        """Keys added since the last scan of references."""
+        self.pos: array[int] | None = None
+        """Creation position by key rank, for models ordered object by object (else the rank)."""
+        self.order: array[int] | None = None
+        """Key rank by creation position (the inverse of ``pos``)."""
+        self.level: array[int] | None = None
+        self.stem = ""
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def add(self, keys: Keys, outside: bool, named: bool) -> None:
+        """Merge sorted ``keys`` (none of them present) into the objects."""
+        if not len(keys):
+            return
+        flag, mark = int(outside), int(named)
+        if not len(self.keys):
+            merged: Keys = keys
+            self.named = bytearray([mark]) * len(keys)
+            self.outside = bytearray([flag]) * len(keys)
+        else:
+            rows = heapq.merge(
+                zip(self.keys, self.named, self.outside, strict=True),
+                ((key, mark, flag) for key in keys),
+                key=lambda row: (type(row[0]).__name__, row[0]),
+            )
+            new_keys, new_named, new_outside = zip(*rows, strict=True)
+            merged = _keys(new_keys)
+            self.named, self.outside = bytearray(new_named), bytearray(new_outside)
+        self.keys = merged
+        self.unscanned.extend(keys)
+
+    def find(self, key: Any) -> int:
+        return _find(self.keys, key)
+
+    def remove(self, keys: set[Any]) -> None:
+        kept = [rank for rank, key in enumerate(self.keys) if key not in keys]
+        self.keys = _keys([self.keys[rank] for rank in kept])
+        self.named = bytearray(self.named[rank] for rank in kept)
+        self.outside = bytearray(self.outside[rank] for rank in kept)
+        self.unscanned = [key for key in self.unscanned if key not in keys]
+
+    def creation_keys(self, start: int, stop: int) -> list[Any]:
+        """The keys of the objects at creation positions ``start`` to ``stop``."""
+        if self.order is None:
+            return list(self.keys[start:stop])
+        return [self.keys[rank] for rank in self.order[start:stop]]
+
+    def var(self, rank: int) -> str:
+        return f"{self.stem}_{(rank if self.pos is None else self.pos[rank]) + 1}"
+
+
+class StreamGraph:
+    """The objects to dump as :class:`Objects` per model; the same set as :class:`Graph`."""
+
+    def __init__(
+        self,
+        models_: list[Model],
+        *,
+        using: str,
+        keep_pks: bool = False,
+        use_default_manager: bool = False,
+        pks: list[Any] | None = None,
+        limit: int | None = None,
+        filter: dict[str, Any] | None = None,
+        progress: Progress = NO_PROGRESS,
+    ) -> None:
+        self.using = using
+        self.keep_pks = keep_pks
+        self.progress = progress
+        self.selected = models_
+        self.lookup_models = lookup_models()
+        self.by_model: dict[Model, Objects] = {}
+        self.families: dict[Model, list[Objects]] = defaultdict(list)
+        self._fields: dict[Model, list[AnyField]] = {}
+        self.model_succ: dict[Model, set[Model]] = defaultdict(set)
+        self.dangling: set[tuple[Model, Any]] = set()
+        self.natural: dict[tuple[Model, Any], Lookup] = {}
+        self._lookup_pending: dict[Model, set[Any]] = defaultdict(set)
+        self._wanted: dict[Model, dict[Any, set[Model]]] = defaultdict(dict)
+        self.m2m: list[tuple[AnyManyToMany, Model, Keys, Keys]] = []
+        """``(field, target objects, source keys, target keys)`` of the links to write."""
+        self._ct_cache: dict[int, Model | None] = {}
+        self._by_value: dict[tuple[Model, str], dict[Any, Any]] = {}
+        """``(model, field attname) → {value: primary key or None}`` for references by a field."""
+        self._value_pending: dict[tuple[Model, str], dict[Any, set[Model]]] = defaultdict(dict)
+        self.max_params = min(connections[using].features.max_query_params or 999, 999) - 10
+        self._read_selected(use_default_manager, pks, limit, filter)
+        self._collect_m2m()
+        self._close()
+
+    # -- objects ---------------------------------------------------------------------------
+
+    def fields(self, model: Model) -> list[AnyField]:
+        if model not in self._fields:
+            self._fields[model] = written_fields(model, self.keep_pks)
+        return self._fields[model]
+
+    def objects_of(self, model: Model) -> Objects:
+        if model not in self.by_model:
+            objects = Objects(model, len(self.by_model))
+            self.by_model[model] = objects
+            self.families[root_model(model)].append(objects)
+        return self.by_model[model]
+
+    def find(self, model: Model, key: Any) -> tuple[Objects, int] | None:
+        """The object with primary key ``key`` that is a ``model`` (a concrete model): the first
+        child that covers the row, or a second one."""
+        for objects in self.families.get(root_model(model), ()):
+            rank = objects.find(key)
+            if rank >= 0 and issubclass(objects.model, model):
+                return objects, rank
+        return None
+
+    def primary(self, objects: Objects, key: Any) -> tuple[Objects, int] | None:
+        """For a second child of one parent row (a place that is a restaurant *and* a bar):
+        the object that creates the shared row, read before it."""
+        for other in self.families[root_model(objects.model)]:
+            if other is objects:
+                return None
+            rank = other.find(key)
+            if rank >= 0:
+                return other, rank
+        return None
+
+    def _read_selected(
+        self, use_default_manager: bool, pks: list[Any] | None, limit: int | None, filter: dict[str, Any] | None
+    ) -> None:
+        # Most derived models first: a child object covers its parent rows.
+        ordered = sorted(self.selected, key=lambda m: (-len(m._meta.get_parent_list()), m._meta.label))
+        for model in ordered:
+            manager = model._default_manager if use_default_manager else model._base_manager
+            queryset = manager.using(self.using).order_by("pk")
+            if pks is not None:
+                queryset = queryset.filter(pk__in=pks)
+            if filter:
+                try:
+                    queryset = queryset.filter(**filter)
+                except (FieldError, ValueError, TypeError, ValidationError) as error:
+                    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+                    raise SelectionError(f"Cannot filter {model._meta.label}: {message}") from None
+            if limit is not None:
+                queryset = queryset[:limit]
+            family = list(self.families.get(root_model(model), ()))
+            label = model._meta.label
+            found: list[Any] = []
+            chunk: list[Any] = []
+            for pk in queryset.values_list("pk", flat=True).iterator(chunk_size=2000):
+                chunk.append(pk)
+                if len(chunk) == 2000:
+                    found += self._uncovered(model, family, chunk)
+                    self.progress.advance(label, len(chunk))
+                    chunk = []
+            found += self._uncovered(model, family, chunk)
+            self.progress.advance(label, len(chunk))
+            if found:
+                self.objects_of(model).add(_keys(found), outside=False, named=False)
+
+    def _uncovered(self, model: Model, family: list[Objects], chunk: list[Any]) -> list[Any]:
+        """The keys of ``chunk`` that no object of a more derived model covers; a key that a
+        sibling model has already (a second child of one parent row) is kept and linked."""
+        if not family:
+            return chunk
+        kept = []
+        for pk in chunk:
+            first: tuple[Objects, int] | None = None
+            covered = False
+            for objects in family:
+                rank = objects.find(pk)
+                if rank < 0:
+                    continue
+                if issubclass(objects.model, model):
+                    covered = True
+                    break
+                if issubclass(model, objects.model):
+                    raise Unstreamable(f"{model._meta.label}(pk={pk!r}) was read as a {objects.model._meta.label}")
+                first = first or (objects, rank)
+            if covered:
+                continue
+            if first is not None:
+                first[0].named[first[1]] = 1
+                self.model_succ[model].add(first[0].model)
+            kept.append(pk)
+        return kept
+
+    # -- reading rows by key ----------------------------------------------------------------
+
+    def rows(self, model: Model, keys: Sequence[Any], columns: list[str]) -> Iterator[tuple[Any, ...]]:
+        """``(pk, *columns)`` of the rows with ``keys`` (sorted), in that order; one query per
+        chunk: a key range when the keys are dense integers, else ``pk__in``."""
+        manager = model._base_manager.using(self.using)
+        start, count = 0, len(keys)
+        while start < count:
+            first = keys[start]
+            stop = min(start + RANGE_ROWS, count)
+            last = keys[stop - 1]
+            if type(first) is int and type(last) is int and last - first < 2 * (stop - start):
+                rows = manager.filter(pk__gte=first, pk__lte=last).order_by("pk").values_list("pk", *columns)
+                wanted = set(keys[start:stop]) if last - first + 1 != stop - start else None
+                for row in rows.iterator(chunk_size=RANGE_ROWS):
+                    if wanted is None or row[0] in wanted:
+                        yield row
+            else:
+                stop = min(start + self.max_params, count)
+                chunk = list(keys[start:stop])
+                found = {row[0]: row for row in manager.filter(pk__in=chunk).values_list("pk", *columns)}
+                for key in chunk:
+                    row = found.get(key)
+                    if row is not None:
+                        yield row
+            start = stop
+
+    # -- references ------------------------------------------------------------------------
+
+    def references(self, model: Model) -> tuple[list[str], list[Any]]:
+        """The columns to read for ``model``'s references, and how to turn them into targets:
+        ``("fk", name, target model, column)`` or ``("gfk", name, ct column, id column)``."""
+        columns: list[str] = []
+        plan: list[Any] = []
+        gfks = generic_fks(model)
+        for f in self.fields(model):
+            if not f.is_relation or f.remote_field is None:
+                continue
+            target_field = f.target_field  # type: ignore[attr-defined]
+            target_model = f.related_model
+            assert isinstance(target_model, type)
+            columns.append(f.attname)
+            if target_field.primary_key:
+                plan.append(("fk", f.name, concrete_of(target_model), len(columns)))
+            elif self._is_lookup(concrete_of(target_model)):
+                raise Unstreamable(f"{model._meta.label}.{f.name} looks up a row by a field that is not its key")
+            else:  # a foreign key to another unique field (to_field="email")
+                plan.append((target_field.attname, f.name, concrete_of(target_model), len(columns)))
+        for gfk in gfks:
+            for attname in (gfk.ct_field.attname, gfk.fk_field.attname):
+                if attname not in columns:
+                    columns.append(attname)
+            plan.append(("gfk", gfk.name, columns.index(gfk.ct_field.attname) + 1, columns.index(gfk.fk_field.attname) + 1))
+        return columns, plan
+
+    def _ct_model(self, ct_id: Any) -> Model | None:
+        if ct_id not in self._ct_cache:
+            from django.contrib.contenttypes.models import ContentType
+
+            try:
+                model = ContentType.objects.db_manager(self.using).get_for_id(ct_id).model_class()
+            except ContentType.DoesNotExist:
+                model = None
+            self._ct_cache[ct_id] = model
+        return self._ct_cache[ct_id]
+
+    def targets_of(
+        self, row: tuple[Any, ...], plan: list[Any], source: Model | None = None
+    ) -> Iterator[tuple[str, Model, Any]]:
+        """``(name, concrete target model, key)`` for every non-null reference in ``row``; with
+        ``source``, references by another field whose key is not known yet are noted."""
+        for kind, name, a, b in plan:
+            if kind == "fk":
+                value = row[b]
+                if value is not None:
+                    yield name, a, value
+                continue
+            if kind != "gfk":  # by the target field ``kind``
+                value = row[b]
+                if value is None:
+                    continue
+                by_value = self._by_value.setdefault((a, kind), {})
+                if value in by_value:
+                    if by_value[value] is not None:
+                        yield name, a, by_value[value]
+                elif source is not None:
+                    self._value_pending[(a, kind)].setdefault(value, set()).add(source)
+                continue
+            ct_id, object_id = row[a], row[b]
+            if ct_id is None or object_id is None:
+                continue
+            model = self._ct_model(ct_id)
+            if model is None:
+                continue
+            try:
+                pk = model._meta.pk.to_python(object_id)  # type: ignore[union-attr]
+            except ValidationError:
+                continue
+            yield name, concrete_of(model), pk
+
+    def _is_lookup(self, model: Model) -> bool:
+        return model in self.lookup_models
+
+    def _reference(self, source: Model | None, model: Model, key: Any) -> None:
+        if self._is_lookup(model):
+            self._lookup_pending[model].add(key)
+            return
+        found = self.find(model, key)
+        if found is not None:
+            objects, rank = found
+            objects.named[rank] = 1
+            if source is not None:
+                self.model_succ[source].add(objects.model)
+        elif (model, key) not in self.dangling:
+            sources = self._wanted[model].setdefault(key, set())
+            if source is not None:
+                sources.add(source)
+
+    def _scan(self, objects: Objects) -> None:
+        keys, objects.unscanned = objects.unscanned, []
+        columns, plan = self.references(objects.model)
+        if not plan:
+            return
+        keys = sorted(keys, key=lambda value: (type(value).__name__, value))
+        for row in self.rows(objects.model, keys, columns):
+            for _, model, key in self.targets_of(row, plan, objects.model):
+                self._reference(objects.model, model, key)
+
+    def _collect_m2m(self) -> None:
+        declared: dict[AnyManyToMany, None] = {}
+        for model in sorted(set(self.selected), key=lambda m: m._meta.label):
+            for m2m in model._meta.many_to_many:
+                assert isinstance(m2m, models.ManyToManyField)
+                through = m2m.remote_field.through
+                assert through is not None
+                if through._meta.auto_created:  # explicit through models are dumped as objects
+                    declared.setdefault(m2m)
+        for m2m in declared:
+            through = m2m.remote_field.through
+            assert through is not None
+            source_attname = _attname(through, m2m.m2m_field_name())
+            target_attname = _attname(through, m2m.m2m_reverse_field_name())
+            target_model = m2m.related_model
+            assert isinstance(target_model, type)
+            target = concrete_of(target_model)
+            rows = (
+                through._base_manager.using(self.using)
+                .order_by(source_attname, target_attname)
+                .values_list(source_attname, target_attname)
+            )
+            sources: list[Any] = []
+            targets: list[Any] = []
+            source_model = concrete_of(m2m.model)
+            for source_pk, target_pk in rows.iterator(chunk_size=5000):
+                found = self.find(source_model, source_pk)
+                if found is None or found[0].outside[found[1]]:
+                    continue
+                found[0].named[found[1]] = 1
+                sources.append(source_pk)
+                targets.append(target_pk)
+                self._reference(None, target, target_pk)
+            if sources:
+                self.m2m.append((m2m, target, _array(sources), _array(targets)))
+
+    def _close(self) -> None:
+        """Add the rows that objects point at until nothing points outside; look up the rest."""
+        while True:
+            for objects in list(self.by_model.values()):
+                if objects.unscanned:
+                    self._scan(objects)
+            pending, self._value_pending = self._value_pending, defaultdict(dict)
+            for (model, attname), by_source in sorted(pending.items(), key=lambda item: item[0][0]._meta.label):
+                values = sorted(by_source, key=lambda value: (type(value).__name__, value))
+                known = self._by_value.setdefault((model, attname), {})
+                for start in range(0, len(values), self.max_params):
+                    chunk = values[start : start + self.max_params]
+                    rows = model._base_manager.using(self.using).filter(**{f"{attname}__in": chunk})
+                    for value, pk in rows.values_list(attname, "pk"):
+                        known.setdefault(value, pk)
+                for value, sources in by_source.items():
+                    pk = known.setdefault(value, None)
+                    if pk is not None:
+                        for source in sources:
+                            self._reference(source, model, pk)
+            if not self._wanted:
+                break
+            wanted, self._wanted = self._wanted, defaultdict(dict)
+            # Most derived models first: a child object covers its parent rows.
+            for model, by_key in sorted(
+                wanted.items(), key=lambda item: (-len(item[0]._meta.get_parent_list()), item[0]._meta.label)
+            ):
+                keys = sorted(by_key, key=lambda value: (type(value).__name__, value))
+                found: list[Any] = []
+                for start in range(0, len(keys), self.max_params):
+                    chunk = keys[start : start + self.max_params]
+                    rows = model._base_manager.using(self.using).filter(pk__in=chunk).values_list("pk", flat=True)
+                    found += rows
+                self.progress.advance(model._meta.label, len(found))
+                present = set(found)
+                new = [key for key in found if self.find(model, key) is None]
+                family = list(self.families.get(root_model(model), []))
+                upgrades: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
+                plain = []
+                for key in new:
+                    holders = [index for index, objects in enumerate(family) if objects.find(key) >= 0]
+                    if not holders:
+                        plain.append(key)
+                    elif len(holders) == 1 and issubclass(model, family[holders[0]].model):
+                        # A reference needs the child row (an FK to Restaurant at a row read as a Place).
+                        holder = family[holders[0]]
+                        upgrades[holders[0]][holder.outside[holder.find(key)]].append(key)
+                    else:
+                        raise Unstreamable(f"{model._meta.label}(pk={key!r}) is also another child of its parent row")
+                if plain:
+                    self.objects_of(model).add(_keys(plain), outside=True, named=True)
+                for index, by_flag in upgrades.items():
+                    family[index].remove({key for keys in by_flag.values() for key in keys})
+                    for flag, keys in by_flag.items():
+                        self.objects_of(model).add(_keys(keys), outside=bool(flag), named=True)
+                for key in keys:
+                    if key not in present:
+                        self.dangling.add((model, key))
+                        continue
+                    target = self.find(model, key)
+                    assert target is not None
+                    target[0].named[target[1]] = 1
+                    for source in by_key[key]:
+                        self.model_succ[source].add(target[0].model)
+        self._fetch_lookups()
+
+    def _fetch_lookups(self) -> None:
+        for model, wanted in sorted(self._lookup_pending.items(), key=lambda item: item[0]._meta.label):
+            related = [f.name for f in model._meta.concrete_fields if f.is_relation]
+            manager = model._base_manager.using(self.using)
+            if related:  # natural keys often follow foreign keys (Permission → ContentType)
+                manager = manager.select_related(*related)
+            keys = sorted(wanted, key=lambda value: (type(value).__name__, value))
+            for start in range(0, len(keys), self.max_params):
+                for instance in manager.filter(pk__in=keys[start : start + self.max_params]):
+                    natural = tuple(instance.natural_key())  # type: ignore[attr-defined]
+                    self.natural[(model, instance.pk)] = Lookup(model, natural)
+
+    # -- order -----------------------------------------------------------------------------
+
+    def order(self) -> list[tuple[list[tuple[Model, int, int]], list[DeferredLink]]]:
+        """The sections in creation order: their groups ``(model, first position, last
+        position + 1)`` and their deferred links; sets each model's stem and, for models
+        ordered object by object, its positions."""
+
+        def label(model: Model) -> str:
+            return model._meta.label
+
+        present = sorted((m for m, objects in self.by_model.items() if len(objects)), key=label)
+        sections: list[tuple[list[tuple[Model, int, int]], list[DeferredLink]]] = []
+        for component in strongly_connected(present, lambda m: sorted(self.model_succ[m], key=label)):
+            component.sort(key=label)
+            cyclic = len(component) > 1 or component[0] in self.model_succ[component[0]]
+            if not cyclic:
+                sections.append(([(component[0], 0, len(self.by_model[component[0]]))], []))
+            else:
+                sections.append(self._order_objects(component))
+        used_by: dict[str, Model] = {}
+        for groups, _ in sections:
+            for model, _, _ in groups:
+                objects = self.by_model[model]
+                if not objects.stem:
+                    stem = model_stem(model)
+                    if used_by.setdefault(stem, model) is not model:
+                        stem = f"{snake(model._meta.app_label)}_{stem}"
+                    objects.stem = stem
+        return sections
+
+    def _order_objects(self, component: list[Model]) -> tuple[list[tuple[Model, int, int]], list[DeferredLink]]:
+        """Levels of the objects of models that reference each other: an object comes after
+        every object it points at; inside a cycle of objects, nullable references are set
+        afterwards (as :func:`dumpscript.ordering.order` does)."""
+        offsets: dict[Model, int] = {}
+        total = 0
+        for model in component:
+            offsets[model] = total
+            total += len(self.by_model[model])
+        inside = set(component)
+        starts = array("q", [0])
+        deps = array("q")
+        dep_fields = array("q")
+        field_ids: dict[tuple[Model, str], int] = {}
+        fields_info: list[tuple[str, bool]] = []
+
+        def field_id(model: Model, name: str) -> int:
+            if (model, name) not in field_ids:
+                field_ids[(model, name)] = len(fields_info)
+                fields_info.append((name, bool(model._meta.get_field(name).null)))
+            return field_ids[(model, name)]
+
+        for model in component:
+            objects = self.by_model[model]
+            columns, plan = self.references(model)
+            if any(kind == "gfk" for kind, *_ in plan):
+                raise Unstreamable(f"{model._meta.label} has a generic relation inside a cycle of models")
+            rows = self.rows(model, objects.keys, columns) if plan else iter(())
+            row = next(rows, None)
+            family = len(self.families[root_model(model)]) > 1
+            for key in objects.keys:
+                primary = self.primary(objects, key) if family else None
+                if primary is not None and primary[0].model in inside:
+                    link = model._meta.get_ancestor_link(_common_ancestor(model, primary[0].model))
+                    assert link is not None
+                    deps.append(offsets[primary[0].model] + primary[1])
+                    dep_fields.append(field_id(model, link.name))
+                if row is not None and row[0] == key:
+                    for name, target_model, target_key in self.targets_of(row, plan):
+                        found = None if self._is_lookup(target_model) else self.find(target_model, target_key)
+                        if found is not None and found[0].model in inside:
+                            deps.append(offsets[found[0].model] + found[1])
+                            dep_fields.append(field_id(model, name))
+                    row = next(rows, None)
+                starts.append(len(deps))
+        deferred: list[tuple[int, int, int]] = []  # (source, field id, target) in component numbering
+        try:
+            level = _levels(total, starts, deps)
+        except _Cycle:
+            starts, deps, deferred = _defer(total, starts, deps, dep_fields, fields_info)
+            try:
+                level = _levels(total, starts, deps)
+            except _Cycle:  # every reference in a cycle is NOT NULL: the in-memory path says which
+                raise Unstreamable("unbreakable cycle") from None
+        groups: list[tuple[Model, int, int]] = []
+        top = max(level, default=-1)
+        per_level: dict[Model, list[int]] = {}
+        for model in component:
+            objects = self.by_model[model]
+            base = offsets[model]
+            counts = [0] * (top + 1)
+            for rank in range(len(objects)):
+                counts[level[base + rank]] += 1
+            firsts, position = [], 0
+            for count in counts:
+                firsts.append(position)
+                position += count
+            per_level[model] = counts
+            pos = array("q", bytes(8 * len(objects)))
+            order = array("q", bytes(8 * len(objects)))
+            cursor = list(firsts)
+            model_levels = array("q", level[base : base + len(objects)])
+            for rank, depth in enumerate(model_levels):
+                pos[rank] = cursor[depth]
+                order[cursor[depth]] = rank
+                cursor[depth] += 1
+            objects.pos, objects.order, objects.level = pos, order, model_levels
+        starts_by_model = {model: 0 for model in component}
+        section_start: dict[tuple[Model, int], int] = {}
+        position = 0
+        for depth in range(top + 1):
+            for model in component:
+                count = per_level[model][depth]
+                if count:
+                    start = starts_by_model[model]
+                    groups.append((model, start, start + count))
+                    section_start[(model, depth)] = position - start
+                    starts_by_model[model] = start + count
+                    position += count
+        links: list[DeferredLink] = []
+        if deferred:
+            bounds = [offsets[model] for model in component]
+
+            def locate(number: int) -> tuple[Objects, int]:
+                model = component[bisect.bisect_right(bounds, number) - 1]
+                return self.by_model[model], number - offsets[model]
+
+            for source, field, target in deferred:
+                source_objects, source_rank = locate(source)
+                target_objects, target_rank = locate(target)
+                assert source_objects.pos is not None and source_objects.level is not None
+                at = section_start[(source_objects.model, source_objects.level[source_rank])]
+                source_objects.named[source_rank] = 1
+                links.append(
+                    DeferredLink(
+                        at + source_objects.pos[source_rank],
+                        fields_info[field][0],
+                        source_objects,
+                        source_rank,
+                        target_objects,
+                        target_rank,
+                    )
+                )
+            links.sort(key=lambda link: (link.position, link.name))
+        return groups, links
+
+
+class DeferredLink(NamedTuple):
+    """A reference set once both objects exist (it closes a cycle of objects)."""
+
+    position: int
+    name: str
+    source: Objects
+    source_rank: int
+    target: Objects
+    target_rank: int
+
+
+class _Cycle(Exception):
+    pass
+
+
+def _levels(total: int, starts: array[int], deps: array[int]) -> array[int]:
+    """Longest chain of references below each object (iterative depth-first search); raises
+    :class:`_Cycle` if objects reference each other in a cycle."""
+    level = array("q", [-1]) * total
+    state = bytearray(total)  # 0 new, 1 on the current path, 2 done
+    for start in range(total):
+        if state[start]:
+            continue
+        stack = [start]
+        while stack:
+            node = stack[-1]
+            if state[node] == 0:
+                state[node] = 1
+                for target in deps[starts[node] : starts[node + 1]]:
+                    if state[target] == 1:
+                        raise _Cycle
+                    if state[target] == 0:
+                        stack.append(target)
+                continue
+            stack.pop()
+            if state[node] == 1:
+                state[node] = 2
+                level[node] = 1 + max((level[t] for t in deps[starts[node] : starts[node + 1]]), default=-1)
+    return level
+
+
+def _components(total: int, starts: array[int], deps: array[int]) -> tuple[array[int], bytearray]:
+    """Strongly connected components (Tarjan, iterative, on arrays): the component of each
+    object and, per component, whether it is a cycle."""
+    index = array("q", [-1]) * total
+    low = array("q", [0]) * total
+    on_stack = bytearray(total)
+    component = array("q", [-1]) * total
+    stack: list[int] = []
+    counter = count = 0
+    for start in range(total):
+        if index[start] >= 0:
+            continue
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack[start] = 1
+        work = [(start, starts[start])]
+        while work:
+            node, edge = work[-1]
+            if edge < starts[node + 1]:
+                work[-1] = (node, edge + 1)
+                target = deps[edge]
+                if index[target] < 0:
+                    index[target] = low[target] = counter
+                    counter += 1
+                    stack.append(target)
+                    on_stack[target] = 1
+                    work.append((target, starts[target]))
+                elif on_stack[target]:
+                    low[node] = min(low[node], index[target])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack[member] = 0
+                    component[member] = count
+                    if member == node:
+                        break
+                count += 1
+    sizes = [0] * count
+    for number in component:
+        sizes[number] += 1
+    cyclic = bytearray(size > 1 for size in sizes)
+    for node in range(total):
+        if node in deps[starts[node] : starts[node + 1]]:
+            cyclic[component[node]] = 1
+    return component, cyclic
+
+
+def _defer(
+    total: int, starts: array[int], deps: array[int], dep_fields: array[int], fields_info: list[tuple[str, bool]]
+) -> tuple[array[int], array[int], list[tuple[int, int, int]]]:
+    """Drop the nullable references inside cycles of objects: the references kept, and the
+    deferred ones ``(source, field id, target)``."""
+    component, cyclic = _components(total, starts, deps)
+    kept_starts = array("q", [0])
+    kept = array("q")
+    deferred = []
+    for node in range(total):
+        for edge in range(starts[node], starts[node + 1]):
+            target = deps[edge]
+            field = dep_fields[edge]
+            if cyclic[component[node]] and component[node] == component[target] and fields_info[field][1]:
+                deferred.append((node, field, target))
+            else:
+                kept.append(target)
+        kept_starts.append(len(kept))
+    return kept_starts, kept, deferred
+
+
+def _attname(model: Model, name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field.attname
+
+
+def _array(values: list[Any]) -> Keys:
+    try:
+        return array("q", values)
+    except (TypeError, OverflowError):
+        return values
+
+
+class LazyObjects(Sequence[DumpObject]):
+    """A group's objects, read from the database a slice at a time."""
+
+    def __init__(self, graph: StreamGraph, builder: StreamBuilder, model: Model, start: int, stop: int) -> None:
+        self.graph, self.builder, self.model = graph, builder, model
+        self.start, self.stop = start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    @overload
+    def __getitem__(self, index: int) -> DumpObject: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[DumpObject]: ...
+
+    def __getitem__(self, index: int | slice) -> DumpObject | list[DumpObject]:
+        if isinstance(index, int):
+            return self[index : index + 1][0]
+        begin, end, step = index.indices(len(self))
+        assert step == 1
+        return self.builder.read(self.model, self.start + begin, self.start + end)
+
+
+class StreamBuilder(ScriptBuilder):
+    """The script of a :class:`StreamGraph`: the same text as :class:`ScriptBuilder` writes for
+    the same objects, each batch's objects read when it is written."""
+
+    def __init__(self, graph: StreamGraph, *, all_fields: bool = False, progress: Progress = NO_PROGRESS) -> None:
+        self.graph = graph
+        order = graph.order()
+        self.groups = [group for groups, _ in order for group in groups]
+        self.deferred_names: dict[tuple[Model, int], set[str]] = defaultdict(set)
+        """``(model, key rank) → names`` of the references set after the object is created."""
+        sections = []
+        for groups, links in order:
+            stubs: dict[tuple[Model, int], DumpObject] = {}
+
+            def stub(objects: Objects, rank: int) -> DumpObject:
+                if (objects.model, rank) not in stubs:
+                    var = objects.var(rank)
+                    stubs[(objects.model, rank)] = DumpObject(objects.model, objects.keys[rank], {}, var=var)
+                return stubs[(objects.model, rank)]
+
+            edges = []
+            for link in links:
+                nullable = bool(link.source.model._meta.get_field(link.name).null)
+                edges.append(Edge(stub(link.source, link.source_rank), link.name, stub(link.target, link.target_rank), nullable))
+                self.deferred_names[(link.source.model, link.source_rank)].add(link.name)
+            lazy = [Group(model, LazyObjects(graph, self, model, a, b)) for model, a, b in groups]  # type: ignore[arg-type]
+            sections.append(Section(lazy, edges))
+        super().__init__(sections, [], fields=graph.fields, all_fields=all_fields, progress=progress)
+        self._named_now: set[int] = set()
+        self._plans_refs: dict[Model, tuple[list[str], list[Any]]] = {}
+
+    def register_models(self) -> None:
+        used = {model for model, _, _ in self.groups}
+        used.update(lookup.model for lookup in self.graph.natural.values())
+        for model in sorted(used, key=lambda m: m._meta.label):
+            self.class_name(model)
+
+    def counts(self) -> Counter[str]:
+        return Counter({m._meta.label: len(o) for m, o in self.graph.by_model.items() if len(o)})
+
+    def _referenced(self) -> set[int]:
+        return set()
+
+    def is_named(self, obj: DumpObject) -> bool:
+        return id(obj) in self._named_now
+
+    def _columns(self, model: Model) -> tuple[list[str], list[Any]]:
+        """The columns of ``model``'s rows (the written fields) and the plan of its references
+        in those rows (:meth:`StreamGraph.targets_of`)."""
+        if model not in self._plans_refs:
+            names = [f.attname for f in self.fields(model)]
+            indexes = {name: position + 1 for position, name in enumerate(names)}
+            ref_columns, plan = self.graph.references(model)
+            row_plan = [
+                (kind, name, indexes[ref_columns[a - 1]] if kind == "gfk" else a, indexes[ref_columns[b - 1]])
+                for kind, name, a, b in plan
+            ]
+            self._plans_refs[model] = (names, row_plan)
+        return self._plans_refs[model]
+
+    def target_of(self, model: Model, key: Any) -> Target | None:
+        graph = self.graph
+        if model in graph.lookup_models:
+            return graph.natural.get((model, key))
+        found = graph.find(model, key)
+        if found is None:
+            return None
+        objects, rank = found
+        return DumpObject(objects.model, key, {}, var=objects.var(rank))
+
+    def read(self, model: Model, start: int, stop: int) -> list[DumpObject]:
+        """The objects at creation positions ``start`` to ``stop`` of ``model``, with their values
+        and targets (stand-ins that carry only their variable)."""
+        objects = self.graph.by_model[model]
+        keys = objects.creation_keys(start, stop)
+        names, plan = self._columns(model)
+        rows = {row[0]: row for row in self.graph.rows(model, sorted(keys, key=_sort_key), names)}
+        result = []
+        named_now = set()
+        self.deferred_now.clear()
+        family = len(self.graph.families[root_model(model)]) > 1
+        for position, key in enumerate(keys, start):
+            row = rows[key]
+            obj = DumpObject(model, key, dict(zip(names, row[1:], strict=True)))
+            rank = position if objects.order is None else objects.order[position]
+            obj.var = objects.var(rank)
+            if family:
+                primary = self.graph.primary(objects, key)
+                if primary is not None:
+                    link = model._meta.get_ancestor_link(_common_ancestor(model, primary[0].model))
+                    assert link is not None
+                    obj.link = link.name
+                    obj.targets[obj.link] = DumpObject(primary[0].model, key, {}, var=primary[0].var(primary[1]))
+            for name, target_model, target_key in self.graph.targets_of(row, plan):
+                target = self.target_of(target_model, target_key)
+                if target is not None:
+                    obj.targets[name] = target
+            if objects.named[rank]:
+                named_now.add(id(obj))
+            if self.deferred_names:
+                names_ = self.deferred_names.get((model, rank))
+                if names_:
+                    self.deferred_now[id(obj)] = names_
+            result.append(obj)
+        self._named_now = named_now
+        return result
+
+    # -- many-to-many ----------------------------------------------------------------------
+
+    def m2m_pieces(self) -> Iterator[Piece]:
+        return self._stream_m2m()
+
+    def _global(self) -> tuple[dict[Model, int], dict[tuple[Model, int], int]]:
+        """Where each group starts in creation order over all objects."""
+        plain: dict[Model, int] = {}
+        by_level: dict[tuple[Model, int], int] = {}
+        position = 0
+        for model, start, stop in self.groups:
+            objects = self.graph.by_model[model]
+            if objects.level is None:
+                plain[model] = position
+            else:
+                rank = objects.order[start]  # type: ignore[index]
+                by_level[(model, objects.level[rank])] = position - start
+            position += stop - start
+        return plain, by_level
+
+    def _stream_m2m(self) -> Iterator[Piece]:
+        graph = self.graph
+        plain, by_level = self._global()
+        starts: list[int] = []
+        position = 0
+        for _, start, stop in self.groups:
+            starts.append(position)
+            position += stop - start
+        total = max(position, 1)
+
+        def rank_of(objects: Objects, rank: int) -> int:
+            if objects.level is None:
+                return plain[objects.model] + rank
+            assert objects.pos is not None
+            return by_level[(objects.model, objects.level[rank])] + objects.pos[rank]
+
+        def name_at(rank: int) -> str:
+            group = bisect.bisect_right(starts, rank) - 1
+            model, start, _ = self.groups[group]
+            objects = graph.by_model[model]
+            return f"{objects.stem}_{start + rank - starts[group] + 1}"
+
+        fields = sorted(graph.m2m, key=lambda item: (item[0].model._meta.label, item[0].name))
+        for m2m, target_model, sources, targets in fields:
+            symmetrical = m2m.remote_field.symmetrical and m2m.related_model == m2m.model
+            source_model = concrete_of(m2m.model)
+            if target_model in graph.lookup_models:
+                yield from self._lookup_links(m2m, target_model, sources, targets, rank_of)
+                continue
+            packed = array("q")
+            for source_key, target_key in zip(sources, targets, strict=True):
+                found_source = graph.find(source_model, source_key)
+                found_target = graph.find(target_model, target_key)
+                if found_source is None or found_target is None:
+                    continue
+                a, b = rank_of(*found_source), rank_of(*found_target)
+                packed.append(a * total + b)
+                if symmetrical:
+                    packed.append(b * total + a)
+            if not packed:
+                continue
+            ordered = array("q", sorted(set(packed)))
+            del packed
+            names = ((name_at(key // total), name_at(key % total)) for key in ordered)
+            yield from self._through_pieces(m2m, names, len(ordered))
+
+    def _lookup_links(
+        self, m2m: AnyManyToMany, target_model: Model, sources: Keys, targets: Keys, rank_of: Any
+    ) -> Iterator[Piece]:
+        """Links to looked-up rows (a user's permissions): few, sorted by natural key."""
+        graph = self.graph
+        source_model = concrete_of(m2m.model)
+        texts: dict[Any, str] = {}
+        rows: dict[tuple[int, Any], tuple[tuple[int, tuple[str, ...]], str, str]] = {}
+        for source_key, target_key in zip(sources, targets, strict=True):
+            found_source = graph.find(source_model, source_key)
+            lookup = graph.natural.get((target_model, target_key))
+            if found_source is None or lookup is None:
+                continue
+            if target_key not in texts:
+                texts[target_key] = self.target_arg(lookup).text()
+            rank = rank_of(*found_source)
+            sort_key = (rank, tuple(str(part) for part in lookup.key))
+            rows.setdefault((rank, target_key), (sort_key, found_source[0].var(found_source[1]), texts[target_key]))
+        if rows:
+            ordered = sorted(rows.values(), key=lambda row: row[0])
+            yield from self._through_pieces(m2m, ((a, b) for _, a, b in ordered), len(ordered))
+
+    def _through_pieces(self, m2m: AnyManyToMany, pairs: Iterator[tuple[str, str]], count: int) -> Iterator[Piece]:
+        from dumpscript.cst import _format as fmt
+        from dumpscript.values import _literals as lit
+
+        import libcst as cst
+
+        cls = self.cls(m2m.model).value
+        through = self.fresh(f"{cls}_{m2m.name}")
+        source_name, target_name = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+        manager = f"{through}.objects" if self.using is None else f"{through}.objects.using({self.using})"
+        alias = cst.Assign([cst.AssignTarget(lit.name(through))], lit.attribute(f"{cls}.{m2m.name}.through"))
+        yield fmt.statement(alias, comment_lines=[f"{m2m.model._meta.label}.{m2m.name}"], blank_before=True)
+        for offset in range(0, count, BATCH):
+            elements = [
+                _element_text(through, [f"{source_name}={a}", f"{target_name}={b}"])
+                for a, b in itertools.islice(pairs, BATCH)
+            ]
+            yield ("\n" if offset else "") + _exploded_list_call_text(f"{manager}.bulk_create", elements)
+
+
+def _sort_key(value: Any) -> tuple[str, Any]:
+    return (type(value).__name__, value)
