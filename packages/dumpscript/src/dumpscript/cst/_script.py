@@ -23,7 +23,7 @@ from dumpscript.graph import DumpObject, Lookup, M2MLinks, Target, generic_fks
 from dumpscript.ordering import Edge, Group, Section
 from dumpscript.values import EncodeContext, encode_field_value, encode_python
 from dumpscript.values import _literals as lit
-from dumpscript.values._text import field_value_text
+from dumpscript.values._text import field_value_text, plain_writers
 
 PREAMBLE = """
 if __name__ == "__main__":  # run on its own: set Django up before importing the models
@@ -222,6 +222,10 @@ class ScriptBuilder:
         self.m2m = m2m
         self.imports = ImportSet()
         self.named: set[int] = set()
+        self._text_plans: dict[type[models.Model], list[tuple[AnyField, bool, bool, Any, dict[type, Any]]]] = {}
+        self._where_obj: DumpObject | None = None
+        self._where_field: AnyField | None = None
+        self._text_context = EncodeContext(self.imports, where=self._where_now)
         self.deferred_now: defaultdict[int, set[str]] = defaultdict(set)
         """Object id → the names of its references that are set after it is created."""
         self._class_names: dict[type[models.Model], str] = {}
@@ -374,6 +378,72 @@ class ScriptBuilder:
                 result.append((f.name, arg))
         return result, auto_now
 
+    def _text_plan(self, model: type[models.Model]) -> list[tuple[AnyField, bool, bool, Any, dict[type, Any]]]:
+        """:meth:`_field_plan` with each field's :func:`plain_writers`."""
+        plan = self._text_plans.get(model)
+        if plan is None:
+            plan = [(*entry, plain_writers(entry[0])) for entry in self._field_plan(model, self.all_fields)]
+            self._text_plans[model] = plan
+        return plan
+
+    def kwargs_text(self, obj: DumpObject, deferred: set[str] | frozenset[str]) -> tuple[list[str], list[tuple[str, str]]]:
+        """:meth:`kwargs` as text, for the text mode: ``name=value`` arguments, and the
+        auto_now values ``(name, value)``; the same text, without a node or ``_Arg`` a value."""
+        model = obj.model
+        values, targets = obj.values, obj.targets
+        gfk_parts: dict[str, str | None] = {}
+        for gfk in generic_fks(model):
+            if gfk.name in targets:
+                gfk_parts[gfk.ct_field.attname] = gfk.name
+                gfk_parts[gfk.fk_field.attname] = None
+        result: list[str] = []
+        auto_now: list[tuple[str, str]] = []
+        if obj.link:
+            result.append(f"{obj.link}={self.target_arg(targets[obj.link]).text()}")
+        context = self._text_context
+        if context.imports is not self.imports:  # an insertion swaps the import set
+            context = self._text_context = EncodeContext(self.imports, where=self._where_now)
+        self._where_obj = obj
+        for f, relation, auto, default, writers in self._text_plan(model):
+            if gfk_parts and f.attname in gfk_parts:
+                gfk_name = gfk_parts[f.attname]
+                if gfk_name is not None and gfk_name not in deferred:
+                    result.append(f"{gfk_name}={self.target_arg(targets[gfk_name]).text()}")
+                continue
+            value = values[f.attname]
+            if default is not _ALWAYS and (value is default or (value == default and _is_default(value, default))):
+                continue
+            if relation and value is not None:
+                self._where_field = f
+                if f.name in deferred:
+                    continue
+                target = targets.get(f.name)
+                if target is None:  # points at a missing row
+                    result.append(f"{f.attname}={render_expression(encode_python(value, context))}")
+                elif isinstance(target, DumpObject):
+                    result.append(f"{f.name}={target.var}")
+                else:
+                    result.append(f"{f.name}={self.target_arg(target).text()}")
+                continue
+            writer = writers.get(type(value))
+            if writer is not None:
+                text = writer(value)
+            elif value is None:
+                text = "None"
+            else:
+                self._where_field = f
+                text = field_value_text(value, f, context)
+            if auto:
+                auto_now.append((f.name, text))
+            else:
+                result.append(f"{f.name}={text}")
+        return result, auto_now
+
+    def _where_now(self) -> str:
+        obj, field = self._where_obj, self._where_field
+        name = field.name if field is not None else "value"
+        return f"{obj.label}.{name}" if obj is not None else name
+
     # -- statements -------------------------------------------------------------------------
 
     def group_statements(self, group: Group, deferred: dict[int, set[str]], first: bool) -> list[Piece]:
@@ -398,7 +468,7 @@ class ScriptBuilder:
             # auto_now and auto_now_add fields are overwritten on save(); set the dumped values after.
             comment = ["auto_now fields are set on save(); restore the dumped values"] if obj is updates[0][0] else None
             if self.text_mode:
-                args = [f"{name}={arg.text()}" for name, arg in values]
+                args = [f"{name}={arg if isinstance(arg, str) else arg.text()}" for name, arg in values]
                 head = f"{manager}.filter(pk={obj.var}.pk).update"
                 yield _lead_text(comment, False) + _call_text(head, args)
                 continue
@@ -441,12 +511,15 @@ class ScriptBuilder:
         for obj in batch:
             self.progress.advance(label)
             skipped = deferred.get(id(obj), _NONE)
-            kwargs, auto_now = self.kwargs(obj, skipped)
+            if self.text_mode:
+                args, auto_now_text = self.kwargs_text(obj, skipped)
+                kwargs, auto_now = [], auto_now_text  # type: ignore[assignment]
+            else:
+                kwargs, auto_now = self.kwargs(obj, skipped)
             named = save_each or bool(auto_now) or self.is_named(obj)
             if named:
                 comments, blank = lead()
                 if self.text_mode:
-                    args = [f"{name}={arg.text()}" for name, arg in kwargs]
                     statements.append(_lead_text(comments, blank) + _call_text(f"{obj.var} = {cls}", args))
                     elements.append(f"{fmt.INDENT * 2}{obj.var},\n")
                 else:
@@ -457,7 +530,7 @@ class ScriptBuilder:
             else:
                 inline = True
                 if self.text_mode:
-                    elements.append(_element_text(cls, [f"{name}={arg.text()}" for name, arg in kwargs]))
+                    elements.append(_element_text(cls, args))
                 else:
                     call = lit.call(self.cls(model), [], [(name, arg.expr()) for name, arg in kwargs])
                     if fmt.width(call) + len(fmt.INDENT) * 2 + 1 > fmt.MAX_WIDTH:

@@ -28,7 +28,13 @@ def string_text(value: str) -> str:
         if '"' in value or "\\" in value:
             value = value.replace("\\", "\\\\").replace('"', '\\"')
         return f'"{value}"'
+    escaped = value.translate(_TRANSLATE)
+    if escaped.isprintable():  # only the usual escapes (newlines, tabs)
+        return f'"{escaped}"'
     return '"' + "".join(_escape_char(ch) for ch in value) + '"'
+
+
+_TRANSLATE = str.maketrans(_ESCAPES)
 
 
 def string(value: str) -> cst.SimpleString:

@@ -105,3 +105,21 @@ def field_value_text(value: Any, field: AnyField, context: enc.EncodeContext) ->
     from dumpscript.cst._render import render_expression
 
     return render_expression(enc.encode_field_value(value, field, context))
+
+
+def plain_writers(field: AnyField) -> dict[type, Any]:
+    """``{value type: function(value) -> text}`` for the value types of ``field`` that need
+    neither an import nor a check (strings, integers, booleans): a shortcut past
+    :func:`field_value_text` giving the same text."""
+    encoder = enc.encoder_for(field)
+    accepts = getattr(encoder, "accepts", None)
+    if accepts is None:
+        return {}
+    writers: dict[type, Any] = {}
+    if str in accepts:
+        writers[str] = lit.string_text
+    if int in accepts:
+        writers[int] = str
+    if bool in accepts:
+        writers[bool] = repr
+    return writers
