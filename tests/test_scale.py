@@ -157,7 +157,13 @@ def _peak_mb(dbs: Databases, *args: str) -> float:
         try:
             runpy.run_path(sys.argv[0], run_name="__main__")
         finally:
-            print("PEAK", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+            # VmHWM is this program's peak; ru_maxrss keeps the peak of the forked parent too.
+            try:
+                with open("/proc/self/status") as status:
+                    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+            except OSError:
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            print("PEAK", peak, file=sys.stderr)
         """
     )
     done = subprocess.run(

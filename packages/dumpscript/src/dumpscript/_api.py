@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -15,7 +16,7 @@ from typing import Any, TextIO
 import libcst as cst
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
-from django.db import DEFAULT_DB_ALIAS, models
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
 from dumpscript import _selection
 from dumpscript._progress import NO_PROGRESS, Progress
@@ -141,15 +142,33 @@ def write_stream(
     Dumps are read in flat memory (:mod:`dumpscript.stream`) when the selection allows it,
     else through the in-memory graph; both write the same text.
     """
+    options = options or DumpOptions()
     progress.start("reading")
     try:
-        builder = _stream_builder(labels, options or DumpOptions(), progress)
-        if builder is None:
-            progress.start("reading")
-            builder = _builder(labels, options, progress)
-        return builder.write_text(out)
+        with snapshot(options.using):
+            builder = _stream_builder(labels, options, progress)
+            if builder is None:
+                progress.start("reading")
+                builder = _builder(labels, options, progress)
+            return builder.write_text(out)
     finally:
         progress.finish()
+
+
+@contextlib.contextmanager
+def snapshot(using: str) -> Iterator[None]:
+    """Read every query of a dump from one snapshot of the database: a transaction (repeatable
+    read on PostgreSQL, where each statement would otherwise see the latest commits), unless the
+    caller is inside one already."""
+    connection = connections[using]
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(using=using):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
 
 
 def _stream_builder(

@@ -35,7 +35,7 @@ from dumpscript._selection import lookup_models
 from dumpscript._types import AnyField, AnyManyToMany
 from dumpscript.cst import ScriptBuilder
 from dumpscript.cst._script import BATCH, Piece, _element_text, _exploded_list_call_text
-from dumpscript.errors import SelectionError
+from dumpscript.errors import DumpscriptError, SelectionError
 from dumpscript.graph import (
     DumpObject,
     Lookup,
@@ -68,6 +68,36 @@ def _keys(values: Iterable[Any]) -> Keys:
         return ordered
 
 
+class _Collector:
+    """Keys as they come from the database, in 8 bytes each while they are ascending integers
+    (``order_by("pk")`` gives them so); sorted afterwards otherwise."""
+
+    def __init__(self) -> None:
+        self.sorted: array[int] | None = array("q")
+        self.other: list[Any] = []
+
+    def extend(self, values: list[Any]) -> None:
+        if self.sorted is not None:
+            previous = self.sorted[-1] if self.sorted else None
+            ascending = True
+            for value in values:
+                if type(value) is not int or (previous is not None and value <= previous):
+                    ascending = False
+                    break
+                previous = value
+            if ascending:
+                try:
+                    self.sorted.extend(values)
+                    return
+                except OverflowError:
+                    pass
+            self.other, self.sorted = list(self.sorted), None
+        self.other.extend(values)
+
+    def keys(self) -> Keys:
+        return self.sorted if self.sorted is not None else _keys(self.other)
+
+
 def _find(keys: Keys, value: Any) -> int:
     try:
         position = bisect.bisect_left(keys, value)
@@ -89,8 +119,8 @@ class Objects:
         self.keys: Keys = array("q")
         self.named = bytearray()
         self.outside = bytearray()
-        self.unscanned: list[Any] = []
-        """Keys added since the last scan of references."""
+        self.unscanned: list[Keys] = []
+        """Sorted keys added since the last scan of references, a sequence per addition."""
         self.pos: array[int] | None = None
         """Creation position by key rank, for models ordered object by object (else the rank)."""
         self.order: array[int] | None = None
@@ -120,7 +150,7 @@ class Objects:
             merged = _keys(new_keys)
             self.named, self.outside = bytearray(new_named), bytearray(new_outside)
         self.keys = merged
-        self.unscanned.extend(keys)
+        self.unscanned.append(keys)
 
     def find(self, key: Any) -> int:
         return _find(self.keys, key)
@@ -130,7 +160,7 @@ class Objects:
         self.keys = _keys([self.keys[rank] for rank in kept])
         self.named = bytearray(self.named[rank] for rank in kept)
         self.outside = bytearray(self.outside[rank] for rank in kept)
-        self.unscanned = [key for key in self.unscanned if key not in keys]
+        self.unscanned = [[key for key in chunk if key not in keys] for chunk in self.unscanned]
 
     def creation_keys(self, start: int, stop: int) -> list[Any]:
         """The keys of the objects at creation positions ``start`` to ``stop``."""
@@ -235,18 +265,19 @@ class StreamGraph:
                 queryset = queryset[:limit]
             family = list(self.families.get(root_model(model), ()))
             label = model._meta.label
-            found: list[Any] = []
+            found = _Collector()
             chunk: list[Any] = []
             for pk in queryset.values_list("pk", flat=True).iterator(chunk_size=2000):
                 chunk.append(pk)
                 if len(chunk) == 2000:
-                    found += self._uncovered(model, family, chunk)
+                    found.extend(self._uncovered(model, family, chunk))
                     self.progress.advance(label, len(chunk))
                     chunk = []
-            found += self._uncovered(model, family, chunk)
+            found.extend(self._uncovered(model, family, chunk))
             self.progress.advance(label, len(chunk))
-            if found:
-                self.objects_of(model).add(_keys(found), outside=False, named=False)
+            keys = found.keys()
+            if len(keys):
+                self.objects_of(model).add(keys, outside=False, named=False)
 
     def _uncovered(self, model: Model, family: list[Objects], chunk: list[Any]) -> list[Any]:
         """The keys of ``chunk`` that no object of a more derived model covers; a key that a
@@ -394,14 +425,14 @@ class StreamGraph:
                 sources.add(source)
 
     def _scan(self, objects: Objects) -> None:
-        keys, objects.unscanned = objects.unscanned, []
+        chunks, objects.unscanned = objects.unscanned, []
         columns, plan = self.references(objects.model)
         if not plan:
             return
-        keys = sorted(keys, key=lambda value: (type(value).__name__, value))
-        for row in self.rows(objects.model, keys, columns):
-            for _, model, key in self.targets_of(row, plan, objects.model):
-                self._reference(objects.model, model, key)
+        for keys in chunks:
+            for row in self.rows(objects.model, keys, columns):
+                for _, model, key in self.targets_of(row, plan, objects.model):
+                    self._reference(objects.model, model, key)
 
     def _collect_m2m(self) -> None:
         declared: dict[AnyManyToMany, None] = {}
@@ -898,7 +929,11 @@ class StreamBuilder(ScriptBuilder):
         self.deferred_now.clear()
         family = len(self.graph.families[root_model(model)]) > 1
         for position, key in enumerate(keys, start):
-            row = rows[key]
+            row = rows.get(key)
+            if row is None:
+                raise DumpscriptError(
+                    f"{model._meta.label}(pk={key!r}) was deleted while it was being dumped; dump again"
+                )
             obj = DumpObject(model, key, dict(zip(names, row[1:], strict=True)))
             rank = position if objects.order is None else objects.order[position]
             obj.var = objects.var(rank)
