@@ -52,7 +52,7 @@ def _read(path: Path) -> types.CodeType:
 _RUN = re.compile(r"def run\((using(?:=[\w.]+)?)?\):[ \t]*(?:#.*)?\n?")
 _STATEMENT = re.compile(r"    (?!(?:else|elif|except|finally)\b)[A-Za-z_#]")
 """A line where a piece of ``run()``'s body may start: a statement of the body itself."""
-CHUNK_LINES = 20_000
+CHUNK_LINES = 5_000
 """About how many lines of ``run()`` are compiled at a time."""
 
 
@@ -86,12 +86,21 @@ def _layout(path: Path) -> _Layout | None:
 def _compile_at(lines: list[str], first: int, path: Path, indented: bool = False) -> types.CodeType:
     """Compile ``lines`` (the file's lines from line ``first``) with the file's line numbers."""
     # a piece of run()'s body runs as top-level code, inside "if 1:" on the line before it
-    prefix = "\n" * (first - 2) + "if 1:\n" if indented else "\n" * (first - 1)
-    text = prefix + "".join(lines)
+    text = ("if 1:\n" if indented else "") + "".join(lines)
     try:
-        return compile(text, str(path), "exec", dont_inherit=True)
+        code = compile(text, str(path), "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
         raise _NotChunkable from None
+    return _shift(code, first - (2 if indented else 1))
+
+
+def _shift(code: types.CodeType, lines: int) -> types.CodeType:
+    """``code`` (and the functions in it) moved down by ``lines`` lines: cheaper than
+    compiling that many newlines in front of each piece."""
+    if not lines:
+        return code
+    consts = tuple(_shift(const, lines) if isinstance(const, types.CodeType) else const for const in code.co_consts)
+    return code.replace(co_firstlineno=code.co_firstlineno + lines, co_consts=consts)
 
 
 def _run_in_pieces(path: Path, layout: _Layout, namespace: dict[str, Any], using: str, on_head: Any) -> None:

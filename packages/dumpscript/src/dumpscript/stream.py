@@ -24,7 +24,7 @@ import heapq
 import itertools
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple, overload
 
 from django.core.exceptions import FieldError, ValidationError
@@ -877,6 +877,8 @@ class StreamBuilder(ScriptBuilder):
         super().__init__(sections, [], fields=graph.fields, all_fields=all_fields, progress=progress)
         self._named_now: set[int] = set()
         self._plans_refs: dict[Model, tuple[list[str], list[Any]]] = {}
+        self._model_resolvers: dict[Model, tuple[list[tuple[str, int, Callable[[Any], Target | None]]], list[Any]]] = {}
+        self._target_resolvers: dict[Model, Callable[[Any], Target | None]] = {}
 
     def register_models(self) -> None:
         used = {model for model, _, _ in self.groups}
@@ -907,6 +909,55 @@ class StreamBuilder(ScriptBuilder):
             self._plans_refs[model] = (names, row_plan)
         return self._plans_refs[model]
 
+    def _resolvers(self, model: Model) -> tuple[list[tuple[str, int, Callable[[Any], Target | None]]], list[Any]]:
+        """For ``model``'s rows: ``(name, column, value → target)`` of each foreign key, and the
+        plan of its generic relations."""
+        if model not in self._model_resolvers:
+            _, plan = self._columns(model)
+            resolvers = []
+            generic = []
+            for kind, name, a, b in plan:
+                if kind == "gfk":
+                    generic.append((kind, name, a, b))
+                elif kind == "fk":
+                    resolvers.append((name, b, self._resolver(a)))
+                else:  # by another unique field: its value → the key → the target
+                    by_value = self.graph._by_value.get((a, kind), {})
+                    resolve = self._resolver(a)
+                    resolvers.append((name, b, lambda value, r=resolve, v=by_value: None if v.get(value) is None else r(v[value])))
+            self._model_resolvers[model] = (resolvers, generic)
+        return self._model_resolvers[model]
+
+    def _resolver(self, model: Model) -> Callable[[Any], Target | None]:
+        """Key of a ``model`` row → the object (a stand-in with its variable) or lookup."""
+        if model in self._target_resolvers:
+            return self._target_resolvers[model]
+        graph = self.graph
+        if model in graph.lookup_models:
+            natural = graph.natural
+
+            def resolve(key: Any) -> Target | None:
+                return natural.get((model, key))
+
+        else:
+            cache: dict[Any, DumpObject] = {}
+
+            def resolve(key: Any) -> Target | None:
+                stub = cache.get(key)
+                if stub is None or type(stub.pk) is not type(key):
+                    found = graph.find(model, key)
+                    if found is None:
+                        return None
+                    objects, rank = found
+                    stub = DumpObject(objects.model, key, {}, var=objects.var(rank))
+                    if len(cache) >= 4096:  # a few targets referenced often (tags), not every one
+                        cache.clear()
+                    cache[key] = stub
+                return stub
+
+        self._target_resolvers[model] = resolve
+        return resolve
+
     def target_of(self, model: Model, key: Any) -> Target | None:
         graph = self.graph
         if model in graph.lookup_models:
@@ -924,6 +975,7 @@ class StreamBuilder(ScriptBuilder):
         keys = objects.creation_keys(start, stop)
         names, plan = self._columns(model)
         rows = {row[0]: row for row in self.graph.rows(model, sorted(keys, key=_sort_key), names)}
+        resolvers, generic = self._resolvers(model)
         result = []
         named_now = set()
         self.deferred_now.clear()
@@ -944,10 +996,18 @@ class StreamBuilder(ScriptBuilder):
                     assert link is not None
                     obj.link = link.name
                     obj.targets[obj.link] = DumpObject(primary[0].model, key, {}, var=primary[0].var(primary[1]))
-            for name, target_model, target_key in self.graph.targets_of(row, plan):
-                target = self.target_of(target_model, target_key)
-                if target is not None:
-                    obj.targets[name] = target
+            targets = obj.targets
+            for name, column, resolve in resolvers:
+                value = row[column]
+                if value is not None:
+                    target = resolve(value)
+                    if target is not None:
+                        targets[name] = target
+            if generic:
+                for name, target_model, target_key in self.graph.targets_of(row, generic):
+                    target = self.target_of(target_model, target_key)
+                    if target is not None:
+                        targets[name] = target
             if objects.named[rank]:
                 named_now.add(id(obj))
             if self.deferred_names:

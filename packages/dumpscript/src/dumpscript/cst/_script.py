@@ -223,6 +223,7 @@ class ScriptBuilder:
         self.imports = ImportSet()
         self.named: set[int] = set()
         self._text_plans: dict[type[models.Model], list[tuple[AnyField, bool, bool, Any, dict[type, Any]]]] = {}
+        self._text_plans_imports: ImportSet | None = None
         self._where_obj: DumpObject | None = None
         self._where_field: AnyField | None = None
         self._text_context = EncodeContext(self.imports, where=self._where_now)
@@ -380,9 +381,13 @@ class ScriptBuilder:
 
     def _text_plan(self, model: type[models.Model]) -> list[tuple[AnyField, bool, bool, Any, dict[type, Any]]]:
         """:meth:`_field_plan` with each field's :func:`plain_writers`."""
+        if self._text_plans_imports is not self.imports:  # the writers ask these imports
+            self._text_plans, self._text_plans_imports = {}, self.imports
         plan = self._text_plans.get(model)
         if plan is None:
-            plan = [(*entry, plain_writers(entry[0])) for entry in self._field_plan(model, self.all_fields)]
+            plan = [
+                (*entry, plain_writers(entry[0], self.imports)) for entry in self._field_plan(model, self.all_fields)
+            ]
             self._text_plans[model] = plan
         return plan
 
@@ -426,13 +431,13 @@ class ScriptBuilder:
                     result.append(f"{f.name}={self.target_arg(target).text()}")
                 continue
             writer = writers.get(type(value))
-            if writer is not None:
-                text = writer(value)
-            elif value is None:
-                text = "None"
-            else:
-                self._where_field = f
-                text = field_value_text(value, f, context)
+            text = writer(value) if writer is not None else None
+            if text is None:
+                if value is None:
+                    text = "None"
+                else:
+                    self._where_field = f
+                    text = field_value_text(value, f, context)
             if auto:
                 auto_now.append((f.name, text))
             else:
