@@ -139,12 +139,49 @@ def _run_in_pieces(path: Path, layout: _Layout, namespace: dict[str, Any], using
                     code = _compile_at(piece, start, path, indented=True)
                     piece = []
                     exec(code, namespace)
+                    _drop_cached_relations(namespace, code.co_names)
                     del code
                 start = number
                 if ends:
                     break
             piece.append(line)
             number += 1
+
+
+def _drop_cached_relations(namespace: dict[str, Any], names: tuple[str, ...]) -> None:
+    """Saved objects that a piece named drop their cached related objects (``book.author``
+    keeps ``author_id``; Django reads the author again if the script asks for it): a
+    script's variables then hold their rows, not a dictionary of links each."""
+    for name in names:
+        obj = namespace.get(name)
+        if not isinstance(obj, models.Model) or obj._state.adding:
+            continue
+        cache = obj._state.__dict__.get("fields_cache")
+        if not cache:
+            continue
+        for key, related in list(cache.items()):
+            attname = _forward_attname(type(obj), key)
+            if attname is None or related is None:
+                continue
+            if related.pk is not None and obj.__dict__.get(attname) == related.pk:
+                del cache[key]
+        if not cache:
+            del obj._state.__dict__["fields_cache"]
+
+
+_ATTNAMES: dict[tuple[type[models.Model], str], str | None] = {}
+
+
+def _forward_attname(model: type[models.Model], name: str) -> str | None:
+    """The column attribute of ``model``'s forward foreign key ``name`` (None otherwise)."""
+    if (model, name) not in _ATTNAMES:
+        try:
+            field = model._meta.get_field(name)
+        except Exception:
+            field = None
+        concrete = isinstance(field, models.ForeignKey) and field.concrete
+        _ATTNAMES[(model, name)] = field.attname if concrete else None  # type: ignore[union-attr]
+    return _ATTNAMES[(model, name)]
 
 
 def _tables(using: str) -> list[type[models.Model]]:
