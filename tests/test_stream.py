@@ -10,13 +10,13 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
+from test_scale import _peak_mb
 
 from conftest import Databases
 from dumpscript import DumpOptions, DumpscriptError, dump_script
 from dumpscript._api import _builder, _stream_builder
 from dumpscript._progress import NO_PROGRESS
 from dumpscript.stream import RANGE_ROWS, StreamGraph, Unstreamable
-from test_scale import _peak_mb
 from testproject import bulk, sample
 from testproject.testapp import models as m
 

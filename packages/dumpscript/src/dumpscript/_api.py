@@ -21,6 +21,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from dumpscript import _selection
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.cst import ScriptBuilder
+from dumpscript.cst._script import TextSink
 from dumpscript.errors import DumpscriptError, OutputNameError, SelectionError
 from dumpscript.graph import Graph
 from dumpscript.naming import assign_names
@@ -135,7 +136,7 @@ def dump_script(*labels: str, options: DumpOptions | None = None, progress: Prog
 
 
 def write_stream(
-    out: TextIO, *labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS
+    out: TextSink, *labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS
 ) -> int:
     """Write the script for ``labels`` to ``out``; returns its number of lines.
 

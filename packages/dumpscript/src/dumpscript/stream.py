@@ -2,19 +2,19 @@
 
 :class:`~dumpscript.graph.Graph` holds a Python object with every value of every row, which
 costs kilobytes a row. Here a dump keeps, per model, only the sorted primary keys of its
-objects (an ``array`` of 8 bytes a key for integer keys) and a byte per object (referenced
-or not, inside the selection or not); objects that reference each other object by object
-(trees) also keep a level and a position. The script is then written a batch at a time:
-each batch's rows are read again (one query per batch), turned into short-lived
-:class:`~dumpscript.graph.DumpObject` instances and written by the same
-:class:`~dumpscript.cst.ScriptBuilder` code as the in-memory path, so both give the same
-text byte for byte.
+objects (an ``array`` of 8 bytes a key for integer keys) and two bytes per object (referenced
+or not, inside the selection or not); models whose objects reference each other (trees,
+cycles) also keep a level and a position per object, and the links that close cycles. The
+script is then written a batch at a time: each batch's rows are read again (one query per
+batch), turned into short-lived :class:`~dumpscript.graph.DumpObject` instances and written
+by the same :class:`~dumpscript.cst.ScriptBuilder` code as the in-memory path, so both give
+the same text byte for byte (the tests compare them).
 
 What this path does not handle raises :class:`Unstreamable` before anything is written, and
 the dump falls back to the in-memory graph: natural-key and field lookups (other than
-content types and permissions), ``save_each``, foreign keys to a field other than the
-primary key, a row shared by two child models, many-to-many links to looked-up rows, and
-objects that reference each other in a cycle (their order needs deferred links).
+content types and permissions, always looked up), ``save_each``, a row outside the selection
+that is read as a second child of its parent row, generic relations inside a cycle of
+models, and cycles of NOT NULL references (the in-memory path names them in its error).
 """
 
 from __future__ import annotations
@@ -358,7 +358,9 @@ class StreamGraph:
             for attname in (gfk.ct_field.attname, gfk.fk_field.attname):
                 if attname not in columns:
                     columns.append(attname)
-            plan.append(("gfk", gfk.name, columns.index(gfk.ct_field.attname) + 1, columns.index(gfk.fk_field.attname) + 1))
+            plan.append(
+                ("gfk", gfk.name, columns.index(gfk.ct_field.attname) + 1, columns.index(gfk.fk_field.attname) + 1)
+            )
         return columns, plan
 
     def _ct_model(self, ct_id: Any) -> Model | None:
@@ -655,7 +657,7 @@ class StreamGraph:
                 order[cursor[depth]] = rank
                 cursor[depth] += 1
             objects.pos, objects.order, objects.level = pos, order, model_levels
-        starts_by_model = {model: 0 for model in component}
+        starts_by_model = dict.fromkeys(component, 0)
         section_start: dict[tuple[Model, int], int] = {}
         position = 0
         for depth in range(top + 1):
@@ -861,7 +863,7 @@ class StreamBuilder(ScriptBuilder):
         for groups, links in order:
             stubs: dict[tuple[Model, int], DumpObject] = {}
 
-            def stub(objects: Objects, rank: int) -> DumpObject:
+            def stub(objects: Objects, rank: int, stubs: dict[tuple[Model, int], DumpObject] = stubs) -> DumpObject:
                 if (objects.model, rank) not in stubs:
                     var = objects.var(rank)
                     stubs[(objects.model, rank)] = DumpObject(objects.model, objects.keys[rank], {}, var=var)
@@ -870,7 +872,9 @@ class StreamBuilder(ScriptBuilder):
             edges = []
             for link in links:
                 nullable = bool(link.source.model._meta.get_field(link.name).null)
-                edges.append(Edge(stub(link.source, link.source_rank), link.name, stub(link.target, link.target_rank), nullable))
+                edges.append(
+                    Edge(stub(link.source, link.source_rank), link.name, stub(link.target, link.target_rank), nullable)
+                )
                 self.deferred_names[(link.source.model, link.source_rank)].add(link.name)
             lazy = [Group(model, LazyObjects(graph, self, model, a, b)) for model, a, b in groups]  # type: ignore[arg-type]
             sections.append(Section(lazy, edges))
@@ -924,7 +928,7 @@ class StreamBuilder(ScriptBuilder):
                 else:  # by another unique field: its value → the key → the target
                     by_value = self.graph._by_value.get((a, kind), {})
                     resolve = self._resolver(a)
-                    resolvers.append((name, b, lambda value, r=resolve, v=by_value: None if v.get(value) is None else r(v[value])))
+                    resolvers.append((name, b, _through_value(by_value, resolve)))
             self._model_resolvers[model] = (resolvers, generic)
         return self._model_resolvers[model]
 
@@ -973,7 +977,7 @@ class StreamBuilder(ScriptBuilder):
         and targets (stand-ins that carry only their variable)."""
         objects = self.graph.by_model[model]
         keys = objects.creation_keys(start, stop)
-        names, plan = self._columns(model)
+        names, _ = self._columns(model)
         rows = {row[0]: row for row in self.graph.rows(model, sorted(keys, key=_sort_key), names)}
         resolvers, generic = self._resolvers(model)
         result = []
@@ -1107,10 +1111,10 @@ class StreamBuilder(ScriptBuilder):
             yield from self._through_pieces(m2m, ((a, b) for _, a, b in ordered), len(ordered))
 
     def _through_pieces(self, m2m: AnyManyToMany, pairs: Iterator[tuple[str, str]], count: int) -> Iterator[Piece]:
+        import libcst as cst
+
         from dumpscript.cst import _format as fmt
         from dumpscript.values import _literals as lit
-
-        import libcst as cst
 
         cls = self.cls(m2m.model).value
         through = self.fresh(f"{cls}_{m2m.name}")
@@ -1124,6 +1128,16 @@ class StreamBuilder(ScriptBuilder):
                 for a, b in itertools.islice(pairs, BATCH)
             ]
             yield ("\n" if offset else "") + _exploded_list_call_text(f"{manager}.bulk_create", elements)
+
+
+def _through_value(keys: dict[Any, Any], resolve: Callable[[Any], Target | None]) -> Callable[[Any], Target | None]:
+    """A reference by another unique field: its value → the row's key → the target."""
+
+    def resolve_value(value: Any) -> Target | None:
+        key = keys.get(value)
+        return None if key is None else resolve(key)
+
+    return resolve_value
 
 
 def _sort_key(value: Any) -> tuple[str, Any]:

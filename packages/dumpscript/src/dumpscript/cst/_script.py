@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 import libcst as cst
 from django.db import models
@@ -135,6 +135,12 @@ def import_module_of(model: type[models.Model]) -> str:
     if app_models is not None and getattr(app_models, model.__name__, None) is model:
         return str(app_models.__name__)
     return model.__module__
+
+
+class TextSink(Protocol):
+    """Where text is written: a text file, ``sys.stdout``, a ``StringIO``."""
+
+    def write(self, text: str, /) -> object: ...
 
 
 Piece = cst.SimpleStatementLine | str
@@ -391,7 +397,9 @@ class ScriptBuilder:
             self._text_plans[model] = plan
         return plan
 
-    def kwargs_text(self, obj: DumpObject, deferred: set[str] | frozenset[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    def kwargs_text(
+        self, obj: DumpObject, deferred: set[str] | frozenset[str]
+    ) -> tuple[list[str], list[tuple[str, str]]]:
         """:meth:`kwargs` as text, for the text mode: ``name=value`` arguments, and the
         auto_now values ``(name, value)``; the same text, without a node or ``_Arg`` a value."""
         model = obj.model
@@ -461,7 +469,7 @@ class ScriptBuilder:
         later = False
         # bulk_create cannot save multi-table inheritance, and sends no signals
         save_each = self.save_each or bool(model._meta.parents)
-        updates: list[tuple[DumpObject, list[tuple[str, _Arg]]]] = []
+        updates: list[tuple[DumpObject, list[tuple[str, _Arg | str]]]] = []
         manager = self.manager_text(self.cls(model).value, model)
         objects = [o for o in group.objects if id(o) not in self.existing] if self.existing else group.objects
         for offset in range(0, len(objects), BATCH):
@@ -482,7 +490,8 @@ class ScriptBuilder:
                 [],
                 [("pk", lit.attribute(f"{obj.var}.pk"))],
             )
-            update = lit.call(cst.Attribute(query, cst.Name("update")), [], [(n, a.expr()) for n, a in values])
+            arguments = [(n, a.expr() if isinstance(a, _Arg) else cst.parse_expression(a)) for n, a in values]
+            update = lit.call(cst.Attribute(query, cst.Name("update")), [], arguments)
             yield fmt.statement(cst.Expr(update), comment_lines=comment)
 
     def _batch_statements(
@@ -492,7 +501,7 @@ class ScriptBuilder:
         first: bool,
         later: bool,
         save_each: bool,
-        updates: list[tuple[DumpObject, list[tuple[str, _Arg]]]],
+        updates: list[tuple[DumpObject, list[tuple[str, _Arg | str]]]],
     ) -> list[Piece]:
         """One batch of a group: the variables, then one ``bulk_create`` (or a save() each).
 
@@ -516,11 +525,14 @@ class ScriptBuilder:
         for obj in batch:
             self.progress.advance(label)
             skipped = deferred.get(id(obj), _NONE)
+            kwargs: list[tuple[str, _Arg]] = []
+            auto_now: list[tuple[str, _Arg | str]]
             if self.text_mode:
                 args, auto_now_text = self.kwargs_text(obj, skipped)
-                kwargs, auto_now = [], auto_now_text  # type: ignore[assignment]
+                auto_now = list(auto_now_text)
             else:
-                kwargs, auto_now = self.kwargs(obj, skipped)
+                kwargs, auto_now_args = self.kwargs(obj, skipped)
+                auto_now = list(auto_now_args)
             named = save_each or bool(auto_now) or self.is_named(obj)
             if named:
                 comments, blank = lead()
@@ -844,7 +856,7 @@ class ScriptBuilder:
         text = "".join(piece if isinstance(piece, str) else render_statement(piece, indent) for piece in body)
         return head + text + tail
 
-    def write_text(self, out: TextIO) -> int:
+    def write_text(self, out: TextSink) -> int:
         """Write :meth:`build_text`'s text to ``out`` without holding it: the body goes to a
         temporary file first (the imports above it are known only once it is written).
         Returns the number of lines."""
