@@ -16,7 +16,7 @@ from conftest import Databases
 from dumpscript import DumpOptions, DumpscriptError, dump_script
 from dumpscript._api import _builder, _stream_builder
 from dumpscript._progress import NO_PROGRESS
-from dumpscript.stream import RANGE_ROWS, StreamGraph, Unstreamable
+from dumpscript.stream import RANGE_ROWS, StreamBuilder, StreamGraph, Unstreamable
 from testproject import bulk, sample
 from testproject.testapp import models as m
 
@@ -128,3 +128,14 @@ def test_a_graph_is_arrays_of_keys(dbs: Databases) -> None:
     assert books.outside.count(1) == 0
     authors = graph.by_model[m.Author]  # pulled in by the books
     assert authors.outside.count(1) == len(authors) == m.Author.objects.count()
+
+
+def test_plain_models_are_written_straight_from_their_rows(dbs: Databases) -> None:
+    """Models without generic relations, auto_now fields, inheritance or deferred links take
+    the compiled row writer; the others the general one (same text, checked above)."""
+    bulk.build(3000)
+    builder = _stream_builder(("testapp",), DumpOptions(), NO_PROGRESS, strict=True)
+    assert isinstance(builder, StreamBuilder)
+    plain = {m._meta.label for m in builder.graph.by_model if builder._fused(m) is not None}
+    assert {"testapp.Sample", "testapp.Book", "testapp.Review", "testapp.Category"} <= plain
+    assert not plain & {"testapp.Note", "testapp.Restaurant", "testapp.Place"}

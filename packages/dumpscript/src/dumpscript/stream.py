@@ -34,7 +34,18 @@ from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript._selection import lookup_models
 from dumpscript._types import AnyField, AnyManyToMany
 from dumpscript.cst import ScriptBuilder
-from dumpscript.cst._script import BATCH, Piece, _element_text, _exploded_list_call_text
+from dumpscript.cst._format import INDENT
+from dumpscript.cst._render import render_expression
+from dumpscript.cst._script import (
+    _ALWAYS,
+    BATCH,
+    Piece,
+    _call_text,
+    _element_text,
+    _exploded_list_call_text,
+    _is_default,
+    _list_call_text,
+)
 from dumpscript.errors import DumpscriptError, SelectionError
 from dumpscript.graph import (
     DumpObject,
@@ -48,6 +59,8 @@ from dumpscript.graph import (
 )
 from dumpscript.naming import model_stem, snake
 from dumpscript.ordering import Edge, Group, Section, strongly_connected
+from dumpscript.values import encode_python
+from dumpscript.values._text import field_value_text
 
 Model = type[models.Model]
 Keys = Any  # array("q") of integer primary keys, or a sorted list of other keys
@@ -111,11 +124,10 @@ def _find(keys: Keys, value: Any) -> int:
 class Objects:
     """The objects of one model: sorted primary keys and a few bytes each."""
 
-    __slots__ = ("index", "keys", "level", "model", "named", "order", "outside", "pos", "stem", "unscanned")
+    __slots__ = ("keys", "level", "model", "named", "order", "outside", "pos", "stem", "unscanned")
 
-    def __init__(self, model: Model, index: int) -> None:
+    def __init__(self, model: Model) -> None:
         self.model = model
-        self.index = index
         self.keys: Keys = array("q")
         self.named = bytearray()
         self.outside = bytearray()
@@ -220,7 +232,7 @@ class StreamGraph:
 
     def objects_of(self, model: Model) -> Objects:
         if model not in self.by_model:
-            objects = Objects(model, len(self.by_model))
+            objects = Objects(model)
             self.by_model[model] = objects
             self.families[root_model(model)].append(objects)
         return self.by_model[model]
@@ -883,6 +895,7 @@ class StreamBuilder(ScriptBuilder):
         self._plans_refs: dict[Model, tuple[list[str], list[Any]]] = {}
         self._model_resolvers: dict[Model, tuple[list[tuple[str, int, Callable[[Any], Target | None]]], list[Any]]] = {}
         self._target_resolvers: dict[Model, Callable[[Any], Target | None]] = {}
+        self._fused_writers: dict[Model, Callable[[tuple[Any, ...]], list[str]] | None] = {}
 
     def register_models(self) -> None:
         used = {model for model, _, _ in self.groups}
@@ -1021,6 +1034,147 @@ class StreamBuilder(ScriptBuilder):
             result.append(obj)
         self._named_now = named_now
         return result
+
+    # -- the common case, fused ------------------------------------------------------------
+
+    def group_pieces(self, group: Group, deferred: dict[int, set[str]], first: bool) -> Iterator[Piece]:
+        """:meth:`ScriptBuilder.group_pieces`, straight from the rows for the models whose
+        objects are plain (no generic relation, auto_now field, inheritance, deferred link):
+        the same text, without an object or a dictionary per row."""
+        lazy = group.objects
+        fused = self._fused(group.model) if isinstance(lazy, LazyObjects) else None
+        if fused is None:
+            yield from super().group_pieces(group, deferred, first)
+            return
+        assert isinstance(lazy, LazyObjects)
+        model = group.model
+        objects = self.graph.by_model[model]
+        label = model._meta.label
+        cls = self.cls(model).value
+        head = f"{self.manager_text(cls, model)}.bulk_create"
+        names, _ = self._columns(model)
+        advance = self.progress.advance
+        for offset in range(0, len(lazy), BATCH):
+            start = lazy.start + offset
+            stop = min(start + BATCH, lazy.stop)
+            keys = objects.creation_keys(start, stop)
+            rows = {row[0]: row for row in self.graph.rows(model, sorted(keys, key=_sort_key), names)}
+            statements: list[str] = []
+            elements: list[str] = []
+            variables: list[str] = []
+            inline = False
+            for position, key in enumerate(keys, start):
+                row = rows.get(key)
+                if row is None:
+                    raise DumpscriptError(
+                        f"{model._meta.label}(pk={key!r}) was deleted while it was being dumped; dump again"
+                    )
+                advance(label)
+                args = fused(row)
+                rank = position if objects.order is None else objects.order[position]
+                if objects.named[rank]:
+                    var = objects.var(rank)
+                    if statements:
+                        lead = ""
+                    elif offset:
+                        lead = "\n"
+                    else:
+                        lead = ("" if first else "\n") + f"{INDENT}# {label}\n"
+                    statements.append(lead + _call_text(f"{var} = {cls}", args))
+                    elements.append(f"{INDENT * 2}{var},\n")
+                    variables.append(var)
+                else:
+                    inline = True
+                    elements.append(_element_text(cls, args))
+            text = _exploded_list_call_text(head, elements) if inline else _list_call_text(head, variables)
+            if not text:  # a name too long for any line: the general path lays it out
+                later = bool(offset)
+                yield from self._batch_statements(lazy[offset : offset + BATCH], deferred, first, later, False, [])
+                continue
+            if statements:
+                lead = ""
+            elif offset:
+                lead = "\n"
+            else:
+                lead = ("" if first else "\n") + f"{INDENT}# {label}\n"
+            statements.append(lead + text)
+            yield from statements
+
+    def _fused(self, model: Model) -> Callable[[tuple[Any, ...]], list[str]] | None:
+        """``row → ["name=value", ...]``, compiled for ``model``; None when its objects are not
+        plain (see :meth:`group_pieces`)."""
+        if model in self._fused_writers:
+            return self._fused_writers[model]
+        writer = None
+        if self._plain(model):
+            writer = self._compile_fused(model)
+        self._fused_writers[model] = writer
+        return writer
+
+    def _plain(self, model: Model) -> bool:
+        if self.save_each or model._meta.parents or generic_fks(model):
+            return False
+        if len(self.graph.families[root_model(model)]) > 1:
+            return False
+        if any(source is model for source, _ in self.deferred_names):
+            return False
+        return not any(auto for _, _, auto, _, _ in self._text_plan(model))
+
+    def _compile_fused(self, model: Model) -> Callable[[tuple[Any, ...]], list[str]]:
+        """Python source for :meth:`ScriptBuilder.kwargs_text` specialised to ``model``'s
+        fields, compiled: one ``if`` per field, constants bound as defaults."""
+        names, _ = self._columns(model)
+        resolvers = {name: resolve for name, _, resolve in self._resolvers(model)[0]}
+        scope: dict[str, Any] = {
+            "_ALWAYS": _ALWAYS,
+            "_is_default": _is_default,
+            "DumpObject": DumpObject,
+            "slow": self._slow_text,
+            "raw": self._raw_text,
+            "lookup_text": lambda target: self.target_arg(target).text(),
+        }
+        lines = ["def fused(row):", "    args = []", "    append = args.append"]
+        for number, (f, relation, _, default, writers) in enumerate(self._text_plan(model)):
+            column = names.index(f.attname) + 1
+            scope[f"f{number}"], scope[f"d{number}"], scope[f"w{number}"] = f, default, writers
+            lines.append(f"    v = row[{column}]")
+            body = "    "
+            if default is not _ALWAYS:
+                lines.append(f"    if not (v is d{number} or (v == d{number} and _is_default(v, d{number}))):")
+                body = "        "
+            if relation:
+                scope[f"r{number}"] = resolvers[f.name]
+                lines += [
+                    f"{body}if v is not None:",
+                    f"{body}    t = r{number}(v)",
+                    f"{body}    if t is None:",
+                    f"{body}        append({f.attname + '='!r} + raw(v, f{number}, row[0]))",
+                    f"{body}    elif type(t) is DumpObject:",
+                    f"{body}        append({f.name + '='!r} + t.var)",
+                    f"{body}    else:",
+                    f"{body}        append({f.name + '='!r} + lookup_text(t))",
+                    f"{body}else:",
+                    f"{body}    append({f.name + '=None'!r})",
+                ]
+                continue
+            lines += [
+                f"{body}w = w{number}.get(type(v))",
+                f"{body}t = w(v) if w is not None else None",
+                f"{body}if t is None:",
+                f"{body}    t = 'None' if v is None else slow(v, f{number}, row[0])",
+                f"{body}append({f.name + '='!r} + t)",
+            ]
+        lines.append("    return args")
+        exec("\n".join(lines), scope)
+        return scope["fused"]  # type: ignore[no-any-return]
+
+    def _slow_text(self, value: Any, field: AnyField, pk: Any) -> str:
+        self._where_obj, self._where_field = DumpObject(field.model, pk, {}), field
+        return field_value_text(value, field, self._context())
+
+    def _raw_text(self, value: Any, field: AnyField, pk: Any) -> str:
+        self._where_obj, self._where_field = DumpObject(field.model, pk, {}), field
+        return render_expression(encode_python(value, self._context()))
 
     # -- many-to-many ----------------------------------------------------------------------
 

@@ -413,9 +413,7 @@ class ScriptBuilder:
         auto_now: list[tuple[str, str]] = []
         if obj.link:
             result.append(f"{obj.link}={self.target_arg(targets[obj.link]).text()}")
-        context = self._text_context
-        if context.imports is not self.imports:  # an insertion swaps the import set
-            context = self._text_context = EncodeContext(self.imports, where=self._where_now)
+        context = self._context()
         self._where_obj = obj
         for f, relation, auto, default, writers in self._text_plan(model):
             if gfk_parts and f.attname in gfk_parts:
@@ -451,6 +449,12 @@ class ScriptBuilder:
             else:
                 result.append(f"{f.name}={text}")
         return result, auto_now
+
+    def _context(self) -> EncodeContext:
+        """The context of the text path's encoders (where: the object and field being written)."""
+        if self._text_context.imports is not self.imports:  # an insertion swaps the import set
+            self._text_context = EncodeContext(self.imports, where=self._where_now)
+        return self._text_context
 
     def _where_now(self) -> str:
         obj, field = self._where_obj, self._where_field

@@ -15,6 +15,7 @@ import uuid
 from typing import Any
 
 from dumpscript._types import AnyField
+from dumpscript.errors import UnsupportedValueError
 from dumpscript.values import _encoders as enc
 from dumpscript.values import _literals as lit
 
@@ -114,6 +115,8 @@ def plain_writers(field: AnyField, imports: enc.ImportRequester | None = None) -
     UUIDs), the import asked for once."""
     encoder = enc.encoder_for(field)
     accepts = getattr(encoder, "accepts", None)
+    if encoder is enc.encode_json and imports is not None:
+        return dict.fromkeys((dict, list, str, int, float, bool), _json_writer(enc.EncodeContext(imports)))
     if accepts is None:
         return {}
     writers: dict[type, Any] = {}
@@ -140,6 +143,12 @@ def plain_writers(field: AnyField, imports: enc.ImportRequester | None = None) -
     if decimal.Decimal in accepts:
         decimal_name = _Lazy(lambda: imports.name("decimal", "Decimal"))
         writers[decimal.Decimal] = lambda value: f'{decimal_name()}("{value}")'
+    if datetime.timedelta in accepts:
+        delta_module = _Lazy(lambda: imports.module("datetime"))
+        writers[datetime.timedelta] = lambda value: _timedelta_text(value, delta_module)
+    for kind in (bytes, bytearray, memoryview):
+        if kind in accepts:
+            writers[kind] = lambda value: lit.bytes_text(bytes(value))
     if uuid.UUID in accepts:
         uuid_module = _Lazy(lambda: imports.module("uuid"))
         writers[uuid.UUID] = lambda value: f'{uuid_module()}.UUID("{value}")'
@@ -171,3 +180,23 @@ def _datetime_text(value: datetime.datetime, module: _Lazy) -> str | None:
     else:
         return None
     return f"{module()}.datetime({value.year}, {value.month}, {value.day}, {_time_parts(value)}{suffix})"
+
+
+def _timedelta_text(value: datetime.timedelta, module: _Lazy) -> str:
+    parts = [("days", value.days), ("seconds", value.seconds), ("microseconds", value.microseconds)]
+    args = ", ".join(f"{key}={number}" for key, number in parts if number)
+    return f"{module()}.timedelta({args})"
+
+
+def _json_writer(context: enc.EncodeContext) -> Any:
+    """A JSON value's text, as :func:`field_value_text` writes it; None (take the long way,
+    which names the object in its error) for a value that is not plain JSON."""
+
+    def write(value: Any) -> str | None:
+        try:
+            enc.check_json(value, context)
+            return python_text(value, context)
+        except (_Fallback, UnsupportedValueError):
+            return None
+
+    return write
