@@ -975,15 +975,17 @@ class StreamBuilder(ScriptBuilder):
         self._target_resolvers[model] = resolve
         return resolve
 
-    def target_of(self, model: Model, key: Any) -> Target | None:
-        graph = self.graph
-        if model in graph.lookup_models:
-            return graph.natural.get((model, key))
-        found = graph.find(model, key)
-        if found is None:
-            return None
-        objects, rank = found
-        return DumpObject(objects.model, key, {}, var=objects.var(rank))
+    def _batch_rows(self, model: Model, keys: list[Any]) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+        """``(key, row)`` for ``keys`` in their order: one batch read again (the written fields)."""
+        names, _ = self._columns(model)
+        rows = {row[0]: row for row in self.graph.rows(model, sorted(keys, key=_sort_key), names)}
+        for key in keys:
+            row = rows.get(key)
+            if row is None:
+                raise DumpscriptError(
+                    f"{model._meta.label}(pk={key!r}) was deleted while it was being dumped; dump again"
+                )
+            yield key, row
 
     def read(self, model: Model, start: int, stop: int) -> list[DumpObject]:
         """The objects at creation positions ``start`` to ``stop`` of ``model``, with their values
@@ -991,18 +993,12 @@ class StreamBuilder(ScriptBuilder):
         objects = self.graph.by_model[model]
         keys = objects.creation_keys(start, stop)
         names, _ = self._columns(model)
-        rows = {row[0]: row for row in self.graph.rows(model, sorted(keys, key=_sort_key), names)}
         resolvers, generic = self._resolvers(model)
         result = []
         named_now = set()
         self.deferred_now.clear()
         family = len(self.graph.families[root_model(model)]) > 1
-        for position, key in enumerate(keys, start):
-            row = rows.get(key)
-            if row is None:
-                raise DumpscriptError(
-                    f"{model._meta.label}(pk={key!r}) was deleted while it was being dumped; dump again"
-                )
+        for position, (key, row) in enumerate(self._batch_rows(model, keys), start):
             obj = DumpObject(model, key, dict(zip(names, row[1:], strict=True)))
             rank = position if objects.order is None else objects.order[position]
             obj.var = objects.var(rank)
@@ -1022,7 +1018,7 @@ class StreamBuilder(ScriptBuilder):
                         targets[name] = target
             if generic:
                 for name, target_model, target_key in self.graph.targets_of(row, generic):
-                    target = self.target_of(target_model, target_key)
+                    target = self._resolver(target_model)(target_key)
                     if target is not None:
                         targets[name] = target
             if objects.named[rank]:
@@ -1052,35 +1048,29 @@ class StreamBuilder(ScriptBuilder):
         label = model._meta.label
         cls = self.cls(model).value
         head = f"{self.manager_text(cls, model)}.bulk_create"
-        names, _ = self._columns(model)
         advance = self.progress.advance
+
+        def lead(statements: list[str], offset: int) -> str:
+            """The model's comment above its first statement; a blank line above each batch."""
+            if statements:
+                return ""
+            return "\n" if offset else ("" if first else "\n") + f"{INDENT}# {label}\n"
+
         for offset in range(0, len(lazy), BATCH):
             start = lazy.start + offset
             stop = min(start + BATCH, lazy.stop)
             keys = objects.creation_keys(start, stop)
-            rows = {row[0]: row for row in self.graph.rows(model, sorted(keys, key=_sort_key), names)}
             statements: list[str] = []
             elements: list[str] = []
             variables: list[str] = []
             inline = False
-            for position, key in enumerate(keys, start):
-                row = rows.get(key)
-                if row is None:
-                    raise DumpscriptError(
-                        f"{model._meta.label}(pk={key!r}) was deleted while it was being dumped; dump again"
-                    )
+            for position, (_, row) in enumerate(self._batch_rows(model, keys), start):
                 advance(label)
                 args = fused(row)
                 rank = position if objects.order is None else objects.order[position]
                 if objects.named[rank]:
                     var = objects.var(rank)
-                    if statements:
-                        lead = ""
-                    elif offset:
-                        lead = "\n"
-                    else:
-                        lead = ("" if first else "\n") + f"{INDENT}# {label}\n"
-                    statements.append(lead + _call_text(f"{var} = {cls}", args))
+                    statements.append(lead(statements, offset) + _call_text(f"{var} = {cls}", args))
                     elements.append(f"{INDENT * 2}{var},\n")
                     variables.append(var)
                 else:
@@ -1091,13 +1081,7 @@ class StreamBuilder(ScriptBuilder):
                 later = bool(offset)
                 yield from self._batch_statements(lazy[offset : offset + BATCH], deferred, first, later, False, [])
                 continue
-            if statements:
-                lead = ""
-            elif offset:
-                lead = "\n"
-            else:
-                lead = ("" if first else "\n") + f"{INDENT}# {label}\n"
-            statements.append(lead + text)
+            statements.append(lead(statements, offset) + text)
             yield from statements
 
     def _fused(self, model: Model) -> Callable[[tuple[Any, ...]], list[str]] | None:
