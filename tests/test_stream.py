@@ -4,16 +4,18 @@ queries that grow with chunks of rows and memory that does not grow with rows.""
 from __future__ import annotations
 
 import math
+import tempfile
+from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
-from django.db import connections
+from django.db import connections, transaction
 from django.test.utils import CaptureQueriesContext
 from test_scale import _peak_mb
 
 from conftest import Databases
-from dumpscript import DumpOptions, DumpscriptError, dump_script
+from dumpscript import DumpOptions, DumpscriptError, dump_script, stream
 from dumpscript._api import _builder, _stream_builder
 from dumpscript._progress import NO_PROGRESS
 from dumpscript.stream import RANGE_ROWS, StreamBuilder, StreamGraph, Unstreamable
@@ -139,3 +141,51 @@ def test_plain_models_are_written_straight_from_their_rows(dbs: Databases) -> No
     plain = {m._meta.label for m in builder.graph.by_model if builder._fused(m) is not None}
     assert {"testapp.Sample", "testapp.Book", "testapp.Review", "testapp.Category"} <= plain
     assert not plain & {"testapp.Note", "testapp.Restaurant", "testapp.Place"}
+
+
+def test_two_processes_write_the_same_script(dbs: Databases, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forked process writes the second half, reading the same snapshot; its text is used."""
+    bulk.build(3 * RANGE_ROWS)
+    sample.fill()
+    monkeypatch.setattr(stream, "PARALLEL_ROWS", 100)
+    used: list[bool] = []
+    original = stream._Child.result
+
+    def result(self: stream._Child, builder: StreamBuilder):  # type: ignore[no-untyped-def]
+        text = original(self, builder)
+        used.append(text is not None)
+        return text
+
+    monkeypatch.setattr(stream._Child, "result", result)
+    one = dump_script("testapp", options=DumpOptions(workers=1))
+    assert used == []
+    two = dump_script("testapp", options=DumpOptions(workers=2))
+    assert used == [True]
+    assert two == one == _builder(("testapp",), DumpOptions(), NO_PROGRESS).build_text()
+
+
+def test_a_second_process_that_fails_leaves_its_half_to_the_first(
+    dbs: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bulk.build(3 * RANGE_ROWS)
+    monkeypatch.setattr(stream, "PARALLEL_ROWS", 100)
+
+    def broken(using: str, snapshot_id: str | None) -> None:
+        raise RuntimeError("no connection")
+
+    monkeypatch.setattr(stream, "_reconnect", broken)
+    two = dump_script("testapp", options=DumpOptions(workers=2))
+    assert two == dump_script("testapp", options=DumpOptions(workers=1))
+    assert not list(Path(tempfile.gettempdir()).glob("dumpscript-*.part*"))  # its file is gone
+
+
+def test_inside_a_callers_transaction_one_process_writes(dbs: Databases, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forked process could not see rows the caller has not committed."""
+    monkeypatch.setattr(stream, "PARALLEL_ROWS", 100)
+    forks: list[int] = []
+    monkeypatch.setattr(stream.StreamBuilder, "_fork", lambda self, units: forks.append(1))
+    with transaction.atomic(using="default"):
+        bulk.build(3 * RANGE_ROWS)
+        text = dump_script("testapp", options=DumpOptions(workers=2))
+    assert forks == []
+    assert text.count("Book(title=") == m.Book.objects.count()

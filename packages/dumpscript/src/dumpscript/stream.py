@@ -20,22 +20,32 @@ models, and cycles of NOT NULL references (the in-memory path names them in its 
 from __future__ import annotations
 
 import bisect
+import contextlib
+import copy
 import heapq
 import itertools
+import json
+import os
+import signal
+import sys
+import tempfile
+import threading
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
+from pathlib import Path
 from typing import Any, NamedTuple, overload
 
 from django.core.exceptions import FieldError, ValidationError
-from django.db import connections, models
+from django.db import connections, models, transaction
 
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript._selection import lookup_models
 from dumpscript._types import AnyField, AnyManyToMany
 from dumpscript.cst import ScriptBuilder
 from dumpscript.cst._format import INDENT
-from dumpscript.cst._render import render_expression
+from dumpscript.cst._render import render_expression, render_statement
 from dumpscript.cst._script import (
     _ALWAYS,
     BATCH,
@@ -896,6 +906,10 @@ class StreamBuilder(ScriptBuilder):
         self._model_resolvers: dict[Model, tuple[list[tuple[str, int, Callable[[Any], Target | None]]], list[Any]]] = {}
         self._target_resolvers: dict[Model, Callable[[Any], Target | None]] = {}
         self._fused_writers: dict[Model, Callable[[tuple[Any, ...]], list[str]] | None] = {}
+        self.workers = 1
+        """Processes that write the script (2: a forked one writes half)."""
+        self.owns_snapshot = False
+        """The dump's transaction is its own (a forked process can then read the same data)."""
 
     def register_models(self) -> None:
         used = {model for model, _, _ in self.groups}
@@ -1038,51 +1052,178 @@ class StreamBuilder(ScriptBuilder):
         objects are plain (no generic relation, auto_now field, inheritance, deferred link):
         the same text, without an object or a dictionary per row."""
         lazy = group.objects
-        fused = self._fused(group.model) if isinstance(lazy, LazyObjects) else None
-        if fused is None:
+        if not isinstance(lazy, LazyObjects) or self._fused(group.model) is None:
             yield from super().group_pieces(group, deferred, first)
             return
+        for offset in range(0, len(lazy), BATCH):
+            yield from self._fused_batch(group, offset, first)
+
+    def _fused_batch(self, group: Group, offset: int, first: bool) -> list[Piece]:
+        """The statements of the batch at ``offset`` of a plain group (see :meth:`group_pieces`)."""
+        lazy = group.objects
         assert isinstance(lazy, LazyObjects)
+        fused = self._fused(group.model)
+        assert fused is not None
         model = group.model
         objects = self.graph.by_model[model]
         label = model._meta.label
         cls = self.cls(model).value
-        head = f"{self.manager_text(cls, model)}.bulk_create"
         advance = self.progress.advance
 
-        def lead(statements: list[str], offset: int) -> str:
+        def lead() -> str:
             """The model's comment above its first statement; a blank line above each batch."""
             if statements:
                 return ""
             return "\n" if offset else ("" if first else "\n") + f"{INDENT}# {label}\n"
 
-        for offset in range(0, len(lazy), BATCH):
-            start = lazy.start + offset
-            stop = min(start + BATCH, lazy.stop)
-            keys = objects.creation_keys(start, stop)
-            statements: list[str] = []
-            elements: list[str] = []
-            variables: list[str] = []
-            inline = False
-            for position, (_, row) in enumerate(self._batch_rows(model, keys), start):
-                advance(label)
-                args = fused(row)
-                rank = position if objects.order is None else objects.order[position]
-                if objects.named[rank]:
-                    var = objects.var(rank)
-                    statements.append(lead(statements, offset) + _call_text(f"{var} = {cls}", args))
-                    elements.append(f"{INDENT * 2}{var},\n")
-                    variables.append(var)
+        start = lazy.start + offset
+        keys = objects.creation_keys(start, min(start + BATCH, lazy.stop))
+        statements: list[Piece] = []
+        elements: list[str] = []
+        variables: list[str] = []
+        inline = False
+        for position, (_, row) in enumerate(self._batch_rows(model, keys), start):
+            advance(label)
+            args = fused(row)
+            rank = position if objects.order is None else objects.order[position]
+            if objects.named[rank]:
+                var = objects.var(rank)
+                statements.append(lead() + _call_text(f"{var} = {cls}", args))
+                elements.append(f"{INDENT * 2}{var},\n")
+                variables.append(var)
+            else:
+                inline = True
+                elements.append(_element_text(cls, args))
+        head = f"{self.manager_text(cls, model)}.bulk_create"
+        text = _exploded_list_call_text(head, elements) if inline else _list_call_text(head, variables)
+        if not text:  # a name too long for any line: the general path lays it out
+            batch = lazy[offset : offset + BATCH]
+            return self._batch_statements(batch, self.deferred_now, first, bool(offset), False, [])
+        statements.append(lead() + text)
+        return statements
+
+    # -- a second process ------------------------------------------------------------------
+
+    def iter_statements(self) -> Iterator[Piece]:
+        """:meth:`ScriptBuilder.iter_statements`; with :attr:`workers` above 1, a forked process
+        writes the second half of the objects (by weight) while this one writes the first,
+        both reading the same snapshot of the database. Its text is used when it succeeded and
+        asked for the same import names this process gives (else this process writes that
+        half too): the script is the same byte for byte."""
+        if self.workers < 2 or not self._can_fork():
+            yield from super().iter_statements()
+            return
+        self._prepare_statements()
+        units = self._units()
+        total = sum(unit.weight for unit in units)
+        cut, done = len(units), 0
+        for number, unit in enumerate(units):
+            if done >= total / 2:
+                cut = number
+                break
+            done += unit.weight
+        child = self._fork(units[cut:]) if cut < len(units) else None
+        try:
+            for unit in units[:cut]:
+                yield from unit.render()
+            text = child.result(self) if child is not None else None
+            if text is None:
+                for unit in units[cut:]:
+                    yield from unit.render()
+            else:
+                for unit in units[cut:]:
+                    self.progress.advance(unit.label, unit.rows)
+                yield from text
+        finally:
+            if child is not None:
+                child.discard()
+        yield from self.m2m_pieces()
+
+    def _units(self) -> list[_Unit]:
+        """The statements before the many-to-many links, as pieces of work in order: a batch of
+        a plain group, a whole other group, the deferred links of a section."""
+        units = []
+        first = True
+        for section in self.sections:
+            for group in section.groups:
+                lazy = group.objects
+                model = group.model
+                label = model._meta.label
+                columns = len(self.fields(model)) + 1
+                if isinstance(lazy, LazyObjects) and self._fused(model) is not None:
+                    for offset in range(0, len(lazy), BATCH):
+                        rows = min(BATCH, len(lazy) - offset)
+                        units.append(_Unit(rows * columns, label, 0, partial(self._fused_batch, group, offset, first)))
                 else:
-                    inline = True
-                    elements.append(_element_text(cls, args))
-            text = _exploded_list_call_text(head, elements) if inline else _list_call_text(head, variables)
-            if not text:  # a name too long for any line: the general path lays it out
-                later = bool(offset)
-                yield from self._batch_statements(lazy[offset : offset + BATCH], deferred, first, later, False, [])
-                continue
-            statements.append(lead(statements, offset) + text)
-            yield from statements
+                    render = partial(self._general_group, group, first)
+                    units.append(_Unit(len(lazy) * columns, label, len(lazy), render))
+                first = False
+            if section.deferred:
+                units.append(_Unit(len(section.deferred), "", 0, partial(self.deferred_statements, section.deferred)))
+        return units
+
+    def _general_group(self, group: Group, first: bool) -> list[Piece]:
+        return list(ScriptBuilder.group_pieces(self, group, self.deferred_now, first))
+
+    def _can_fork(self) -> bool:
+        """A second process can read what this one reads: a fork, no other thread, the dump's own
+        snapshot (not a caller's transaction) of a database that another connection sees the
+        same (PostgreSQL with an exported snapshot; SQLite in a file, not in WAL mode, where
+        this process's read lock keeps writers out)."""
+        if not hasattr(os, "fork") or threading.active_count() != 1 or not self.owns_snapshot:
+            return False
+        if sum(len(g.objects) for s in self.sections for g in s.groups) < PARALLEL_ROWS:
+            return False
+        connection = connections[self.graph.using]
+        if connection.vendor == "postgresql":
+            return True
+        if connection.vendor != "sqlite" or connection.is_in_memory_db():  # type: ignore[attr-defined]
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA journal_mode")
+            (mode,) = cursor.fetchone()
+        return str(mode).lower() != "wal"
+
+    def _fork(self, units: list[_Unit]) -> _Child | None:
+        using = self.graph.using
+        snapshot_id = None
+        connection = connections[using]
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_export_snapshot()")
+                (snapshot_id,) = cursor.fetchone()
+        handle, path = tempfile.mkstemp(prefix="dumpscript-", suffix=".part")
+        os.close(handle)
+        child = _Child(0, Path(path))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            pid = os.fork()
+        except OSError:
+            child.discard()
+            return None
+        if pid:
+            child.pid = pid
+            return child
+        code = 1  # the child: write the units to the file, the imports asked for beside it
+        connected = False
+        try:
+            self.progress = NO_PROGRESS
+            _reconnect(using, snapshot_id)
+            connected = True
+            calls: list[list[Any]] = []
+            _record_imports(self.imports, calls)
+            with child.path.open("w", encoding="utf-8", newline="\n") as stream:
+                for unit in units:
+                    for piece in unit.render():
+                        stream.write(piece if isinstance(piece, str) else render_statement(piece, INDENT))
+            child.calls_path.write_text(json.dumps(calls), encoding="utf-8")
+            code = 0
+        finally:
+            if connected:  # its own connection, not the parent's
+                with contextlib.suppress(Exception):
+                    connections[using].close()
+            os._exit(code)
 
     def _fused(self, model: Model) -> Callable[[tuple[Any, ...]], list[str]] | None:
         """``row → ["name=value", ...]``, compiled for ``model``; None when its objects are not
@@ -1266,6 +1407,102 @@ class StreamBuilder(ScriptBuilder):
                 for a, b in itertools.islice(pairs, BATCH)
             ]
             yield ("\n" if offset else "") + _exploded_list_call_text(f"{manager}.bulk_create", elements)
+
+
+PARALLEL_ROWS = 20_000
+"""Objects from which a dump is written by two processes (when :attr:`StreamBuilder.workers`
+allows it)."""
+
+_INHERITED: list[Any] = []
+"""A forked process's copies of the parent's database connections: kept, never closed (that
+would close the parent's session)."""
+
+
+class _Unit(NamedTuple):
+    weight: int
+    label: str
+    rows: int
+    render: Callable[[], list[Piece]]
+
+
+class _Child:
+    """A forked process writing units of the script to ``path``."""
+
+    def __init__(self, pid: int, path: Path) -> None:
+        self.pid, self.path = pid, path
+        self.calls_path = path.with_suffix(".imports")
+
+    def result(self, builder: StreamBuilder) -> Iterator[str] | None:
+        """The child's text, once it has exited successfully and its import names were asked
+        for again here with the same answers; None otherwise (nothing changed here)."""
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        if os.waitstatus_to_exitcode(status) != 0 or not self.calls_path.exists():
+            return None
+        calls = json.loads(self.calls_path.read_text(encoding="utf-8"))
+        imports = builder.imports
+        saved = copy.deepcopy(imports.__dict__)
+        for kind, args, answer in calls:
+            got = (
+                imports.module(*args)
+                if kind == "module"
+                else imports.name(args[0], args[1], late=args[2], alias_prefix=args[3])
+            )
+            if got != answer:
+                imports.__dict__.clear()
+                imports.__dict__.update(saved)
+                return None
+        return self._chunks()
+
+    def _chunks(self) -> Iterator[str]:
+        with self.path.open(encoding="utf-8", newline="") as stream:
+            while True:
+                chunk = stream.read(1 << 20)
+                if not chunk:
+                    return
+                yield chunk
+
+    def discard(self) -> None:
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            except OSError:
+                pass
+            self.pid = 0
+        self.path.unlink(missing_ok=True)
+        self.calls_path.unlink(missing_ok=True)
+
+
+def _reconnect(using: str, snapshot_id: str | None) -> None:
+    """In a forked process: a connection of its own, in a transaction that reads the parent's
+    snapshot (PostgreSQL) or the same file (SQLite, which the parent's read lock keeps as is)."""
+    connection = connections[using]
+    _INHERITED.append(connection.connection)
+    connection.connection = None
+    connection.connect()
+    transaction.atomic(using=using).__enter__()
+    if snapshot_id is not None:
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot_id])
+
+
+def _record_imports(imports: Any, calls: list[list[Any]]) -> None:
+    """Note every import name ``imports`` gives from now on, with its answer."""
+    module, name = imports.module, imports.name
+
+    def record_module(target: str) -> str:
+        answer = module(target)
+        calls.append(["module", [target], answer])
+        return str(answer)
+
+    def record_name(target: str, what: str, *, late: bool = False, alias_prefix: str = "") -> str:
+        answer = name(target, what, late=late, alias_prefix=alias_prefix)
+        calls.append(["name", [target, what, late, alias_prefix], answer])
+        return str(answer)
+
+    imports.module, imports.name = record_module, record_name
 
 
 def _through_value(keys: dict[Any, Any], resolve: Callable[[Any], Target | None]) -> Callable[[Any], Target | None]:

@@ -786,14 +786,7 @@ class ScriptBuilder:
 
     def iter_statements(self) -> Iterator[Piece]:
         """:meth:`_statements`, one at a time."""
-        self.register_models()
-        deferred_keys = self.deferred_now  # object id → its deferred references
-        deferred_keys.clear()
-        for section in self.sections:
-            for edge in section.deferred:
-                deferred_keys[id(edge.source)].add(edge.name)
-        self.named = self._referenced()
-        self.progress.start("writing", sum(len(g.objects) for s in self.sections for g in s.groups))
+        deferred_keys = self._prepare_statements()
         first = True
         for section in self.sections:
             for group in section.groups:
@@ -802,6 +795,19 @@ class ScriptBuilder:
                     yield piece
             yield from self.deferred_statements(section.deferred)
         yield from self.m2m_pieces()
+
+    def _prepare_statements(self) -> dict[int, set[str]]:
+        """Before the first statement: the models' names, the deferred references by object id,
+        the objects that get a variable, the progress line."""
+        self.register_models()
+        deferred_keys = self.deferred_now  # object id → its deferred references
+        deferred_keys.clear()
+        for section in self.sections:
+            for edge in section.deferred:
+                deferred_keys[id(edge.source)].add(edge.name)
+        self.named = self._referenced()
+        self.progress.start("writing", sum(len(g.objects) for s in self.sections for g in s.groups))
+        return deferred_keys
 
     def m2m_pieces(self) -> Iterator[Piece]:
         return iter(self.m2m_statements())

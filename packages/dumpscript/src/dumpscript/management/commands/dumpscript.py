@@ -65,6 +65,12 @@ class Command(BaseCommand):
             action="store_true",
             help="write every field, also those whose value is the one the model sets by default",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            choices=[1, 2],
+            help="processes that write a large script (default: 2 on a machine with several cores)",
+        )
         parser.add_argument("--pks", help="only these primary keys, comma separated (one app.Model label)")
         parser.add_argument(
             "--limit", type=int, metavar="N", help="at most N rows of each selected model (the first by primary key)"
@@ -99,6 +105,7 @@ class Command(BaseCommand):
             use_default_manager=options["default_manager"],
             pks=pks,
             limit=options["limit"],
+            workers=options["workers"],
             save_each=options["save_each"],
             all_fields=options["all_fields"],
             lookups=lookups,
