@@ -23,15 +23,30 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connections, transaction  # noqa: E402
 
 queries = 0
+FORKED = Path(os.environ.get("TMPDIR", "/tmp")) / f"dumpscript-bench-queries-{os.getpid()}"
+"""Queries made by a process this one forks (``dumpscript --workers 2``), one line each."""
+_forked = False
 
 
 def _count(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
     global queries
     queries += 1
+    if _forked:
+        with FORKED.open("a") as log:
+            log.write("1\n")
     return execute(sql, params, many, context)
 
 
+def _after_fork_in_child() -> None:
+    global _forked
+    _forked = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def main(step: str, *args: str) -> None:
+    global queries
     for alias in connections:
         connections[alias].execute_wrappers.append(_count)
     if step == "build":  # the hand-written bulk_create
@@ -63,6 +78,9 @@ def main(step: str, *args: str) -> None:
         return
     else:
         raise SystemExit(f"unknown step {step}")
+    if FORKED.exists():
+        queries += len(FORKED.read_text().splitlines())
+        FORKED.unlink()
     print(json.dumps({"queries": queries}))
 
 
