@@ -3,7 +3,9 @@ queries that grow with chunks of rows and memory that does not grow with rows.""
 
 from __future__ import annotations
 
+import io
 import math
+import re
 import tempfile
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from test_scale import _peak_mb
 from conftest import Databases
 from dumpscript import DumpOptions, DumpscriptError, dump_script, stream
 from dumpscript._api import _builder, _stream_builder
-from dumpscript._progress import NO_PROGRESS
+from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.stream import RANGE_ROWS, StreamBuilder, StreamGraph, Unstreamable
 from testproject import bulk, sample
 from testproject.testapp import models as m
@@ -189,3 +191,21 @@ def test_inside_a_callers_transaction_one_process_writes(dbs: Databases, monkeyp
         text = dump_script("testapp", options=DumpOptions(workers=2))
     assert forks == []
     assert text.count("Book(title=") == m.Book.objects.count()
+
+
+def test_with_two_processes_the_progress_line_counts_every_row(dbs: Databases, monkeypatch: pytest.MonkeyPatch) -> None:
+    bulk.build(3 * RANGE_ROWS)
+    monkeypatch.setattr(stream, "PARALLEL_ROWS", 100)
+    seen: list[tuple[str, int, int | None]] = []
+
+    class Recording(Progress):
+        def finish(self) -> None:
+            seen.append((self.phase, self.done, self.total))
+            super().finish()
+
+    text = dump_script("testapp", options=DumpOptions(workers=2), progress=Recording(io.StringIO()))
+    phase, done, total = seen[-1]
+    announced = re.search(r"Recreate ([\d,]+) objects", text)
+    assert announced is not None
+    assert phase == "writing"
+    assert done == total == int(announced.group(1).replace(",", ""))

@@ -1153,7 +1153,8 @@ class StreamBuilder(ScriptBuilder):
                 if isinstance(lazy, LazyObjects) and self._fused(model) is not None:
                     for offset in range(0, len(lazy), BATCH):
                         rows = min(BATCH, len(lazy) - offset)
-                        units.append(_Unit(rows * columns, label, 0, partial(self._fused_batch, group, offset, first)))
+                        render = partial(self._fused_batch, group, offset, first)
+                        units.append(_Unit(rows * columns, label, rows, render))
                 else:
                     render = partial(self._general_group, group, first)
                     units.append(_Unit(len(lazy) * columns, label, len(lazy), render))
