@@ -26,7 +26,7 @@ from dumpscript.errors import DumpscriptError, OutputNameError, SelectionError
 from dumpscript.graph import Graph
 from dumpscript.naming import assign_names
 from dumpscript.ordering import Section, order
-from dumpscript.stream import StreamBuilder
+from dumpscript.stream import StreamBuilder, StreamGraph, Unstreamable
 
 
 @dataclass(frozen=True)
@@ -153,14 +153,13 @@ def write_stream(
     progress.start("reading")
     try:
         with snapshot(options.using) as owned:
-            builder = _stream_builder(labels, options, progress)
-            if builder is None:
+            stream = _stream_builder(labels, options, progress)
+            if stream is None:
                 progress.start("reading")
-                builder = _builder(labels, options, progress)
-            elif isinstance(builder, StreamBuilder):
-                builder.owns_snapshot = owned
-                builder.workers = options.workers if options.workers is not None else min(os.cpu_count() or 1, 2)
-            return builder.write_text(out)
+                return _builder(labels, options, progress).write_text(out)
+            stream.owns_snapshot = owned
+            stream.workers = options.workers if options.workers is not None else min(os.cpu_count() or 1, 2)
+            return stream.write_text(out)
     finally:
         progress.finish()
 
@@ -183,11 +182,9 @@ def snapshot(using: str) -> Iterator[bool]:
 
 def _stream_builder(
     labels: tuple[str, ...], options: DumpOptions, progress: Progress, strict: bool = False
-) -> ScriptBuilder | None:
+) -> StreamBuilder | None:
     """The builder of the flat-memory path, or None when the selection needs the in-memory
     graph (``strict``: raise :class:`~dumpscript.stream.Unstreamable` saying why)."""
-    from dumpscript.stream import StreamBuilder, StreamGraph, Unstreamable
-
     if options.natural_foreign or options.lookups or options.save_each:
         if strict:
             raise Unstreamable("natural keys, lookups and save_each need the in-memory graph")
