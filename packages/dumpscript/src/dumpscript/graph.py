@@ -159,6 +159,45 @@ def _sort_key(value: Any) -> tuple[str, Any]:
     return (type(value).__name__, value)
 
 
+def selected_rows(
+    model: type[models.Model],
+    *,
+    using: str,
+    use_default_manager: bool,
+    pks: list[Any] | None,
+    filter: dict[str, Any] | None,
+    limit: int | None,
+) -> models.QuerySet[Any]:
+    """The rows of a selected model, by primary key: the options' keys, filter and limit."""
+    manager = model._default_manager if use_default_manager else model._base_manager
+    queryset = manager.using(using).order_by("pk")
+    if pks is not None:
+        queryset = queryset.filter(pk__in=pks)
+    if filter:
+        try:
+            queryset = queryset.filter(**filter)
+        except (FieldError, ValueError, TypeError, ValidationError) as error:
+            message = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise SelectionError(f"Cannot filter {model._meta.label}: {message}") from None
+    if limit is not None:
+        queryset = queryset[:limit]
+    return queryset
+
+
+def auto_m2m_fields(selected: Iterable[type[models.Model]]) -> list[AnyManyToMany]:
+    """The many-to-many fields of the selected models whose links are rows of an automatic
+    through table (explicit through models are dumped as objects), in label order."""
+    declared: dict[AnyManyToMany, None] = {}
+    for model in sorted(set(selected), key=lambda m: m._meta.label):
+        for m2m in model._meta.many_to_many:
+            assert isinstance(m2m, models.ManyToManyField)
+            through = m2m.remote_field.through
+            assert through is not None
+            if through._meta.auto_created:
+                declared.setdefault(m2m)
+    return list(declared)
+
+
 class Graph:
     """The closed set of objects to dump, their references and their many-to-many links."""
 
@@ -242,33 +281,20 @@ class Graph:
         # Most derived models first: a child object covers its parent rows.
         ordered = sorted(self.selected, key=lambda m: (-len(m._meta.get_parent_list()), m._meta.label))
         for model in ordered:
-            manager = model._default_manager if use_default_manager else model._base_manager
-            queryset = manager.using(self.using).order_by("pk")
-            if pks is not None:
-                queryset = queryset.filter(pk__in=pks)
-            if self._filter:
-                try:
-                    queryset = queryset.filter(**self._filter)
-                except (FieldError, ValueError, TypeError, ValidationError) as error:
-                    message = str(error).splitlines()[0] if str(error) else type(error).__name__
-                    raise SelectionError(f"Cannot filter {model._meta.label}: {message}") from None
-            if self._limit is not None:
-                queryset = queryset[: self._limit]
+            queryset = selected_rows(
+                model,
+                using=self.using,
+                use_default_manager=use_default_manager,
+                pks=pks,
+                filter=self._filter,
+                limit=self._limit,
+            )
             self._add_rows(model, queryset, outside=False)
         self._collect_m2m()
         self._close()
 
     def _collect_m2m(self) -> None:
-        selected_models = set(self.selected)
-        declared: dict[AnyManyToMany, None] = {}
-        for model in sorted(selected_models, key=lambda m: m._meta.label):
-            for m2m in model._meta.many_to_many:
-                assert isinstance(m2m, models.ManyToManyField)
-                through = m2m.remote_field.through
-                assert through is not None
-                if through._meta.auto_created:  # explicit through models are dumped as objects
-                    declared.setdefault(m2m)
-        for m2m in declared:
+        for m2m in auto_m2m_fields(self.selected):
             through = m2m.remote_field.through
             assert through is not None
             source_attname = _attname(through, m2m.m2m_field_name())

@@ -37,7 +37,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, overload
 
-from django.core.exceptions import FieldError, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
 
 from dumpscript._progress import NO_PROGRESS, Progress
@@ -56,15 +56,19 @@ from dumpscript.cst._script import (
     _is_default,
     _list_call_text,
 )
-from dumpscript.errors import DumpscriptError, SelectionError
+from dumpscript.errors import DumpscriptError
 from dumpscript.graph import (
     DumpObject,
     Lookup,
     Target,
+    _attname,
     _common_ancestor,
+    _sort_key,
+    auto_m2m_fields,
     concrete_of,
     generic_fks,
     root_model,
+    selected_rows,
     written_fields,
 )
 from dumpscript.naming import model_stem, snake
@@ -273,18 +277,9 @@ class StreamGraph:
         # Most derived models first: a child object covers its parent rows.
         ordered = sorted(self.selected, key=lambda m: (-len(m._meta.get_parent_list()), m._meta.label))
         for model in ordered:
-            manager = model._default_manager if use_default_manager else model._base_manager
-            queryset = manager.using(self.using).order_by("pk")
-            if pks is not None:
-                queryset = queryset.filter(pk__in=pks)
-            if filter:
-                try:
-                    queryset = queryset.filter(**filter)
-                except (FieldError, ValueError, TypeError, ValidationError) as error:
-                    message = str(error).splitlines()[0] if str(error) else type(error).__name__
-                    raise SelectionError(f"Cannot filter {model._meta.label}: {message}") from None
-            if limit is not None:
-                queryset = queryset[:limit]
+            queryset = selected_rows(
+                model, using=self.using, use_default_manager=use_default_manager, pks=pks, filter=filter, limit=limit
+            )
             family = list(self.families.get(root_model(model), ()))
             label = model._meta.label
             found = _Collector()
@@ -459,15 +454,7 @@ class StreamGraph:
                     self._reference(objects.model, model, key)
 
     def _collect_m2m(self) -> None:
-        declared: dict[AnyManyToMany, None] = {}
-        for model in sorted(set(self.selected), key=lambda m: m._meta.label):
-            for m2m in model._meta.many_to_many:
-                assert isinstance(m2m, models.ManyToManyField)
-                through = m2m.remote_field.through
-                assert through is not None
-                if through._meta.auto_created:  # explicit through models are dumped as objects
-                    declared.setdefault(m2m)
-        for m2m in declared:
+        for m2m in auto_m2m_fields(self.selected):
             through = m2m.remote_field.through
             assert through is not None
             source_attname = _attname(through, m2m.m2m_field_name())
@@ -832,12 +819,6 @@ def _defer(
                 kept.append(target)
         kept_starts.append(len(kept))
     return kept_starts, kept, deferred
-
-
-def _attname(model: Model, name: str) -> str:
-    field = model._meta.get_field(name)
-    assert isinstance(field, models.Field)
-    return field.attname
 
 
 def _array(values: list[Any]) -> Keys:
@@ -1514,7 +1495,3 @@ def _through_value(keys: dict[Any, Any], resolve: Callable[[Any], Target | None]
         return None if key is None else resolve(key)
 
     return resolve_value
-
-
-def _sort_key(value: Any) -> tuple[str, Any]:
-    return (type(value).__name__, value)
