@@ -26,7 +26,7 @@ from dumpscript.errors import DumpscriptError, OutputNameError, SelectionError
 from dumpscript.graph import Graph
 from dumpscript.naming import assign_names
 from dumpscript.ordering import Section, order
-from dumpscript.stream import StreamBuilder, StreamGraph, Unstreamable
+from dumpscript.stream import StreamBuilder, StreamGraph
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,9 @@ def _lookup_models(lookups: dict[str, Sequence[str]]) -> dict[type[models.Model]
 
 
 def dump_module(*labels: str, options: DumpOptions | None = None) -> cst.Module:
-    """Build the script that recreates the rows of ``labels`` (``app`` or ``app.Model``)."""
-    return _builder(labels, options, NO_PROGRESS).build()
+    """The script that recreates the rows of ``labels`` (``app`` or ``app.Model``) as a LibCST
+    module, for tools that edit it further: :func:`dump_script`'s text, parsed."""
+    return cst.parse_module(dump_script(*labels, options=options))
 
 
 def dump_script(*labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS) -> str:
@@ -144,19 +145,13 @@ def dump_script(*labels: str, options: DumpOptions | None = None, progress: Prog
 def write_stream(
     out: TextSink, *labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS
 ) -> int:
-    """Write the script for ``labels`` to ``out``; returns its number of lines.
-
-    Dumps are read in flat memory (:mod:`dumpscript.stream`) when the selection allows it,
-    else through the in-memory graph; both write the same text.
-    """
+    """Write the script for ``labels`` to ``out`` in flat memory (:mod:`dumpscript.stream`);
+    returns its number of lines."""
     options = options or DumpOptions()
     progress.start("reading")
     try:
         with snapshot(options.using) as owned:
             stream = _stream_builder(labels, options, progress)
-            if stream is None:
-                progress.start("reading")
-                return _builder(labels, options, progress).write_text(out)
             stream.owns_snapshot = owned
             stream.workers = options.workers if options.workers is not None else min(os.cpu_count() or 1, 2)
             return stream.write_text(out)
@@ -180,34 +175,24 @@ def snapshot(using: str) -> Iterator[bool]:
         yield True
 
 
-def _stream_builder(
-    labels: tuple[str, ...], options: DumpOptions, progress: Progress, strict: bool = False
-) -> StreamBuilder | None:
-    """The builder of the flat-memory path, or None when the selection needs the in-memory
-    graph (``strict``: raise :class:`~dumpscript.stream.Unstreamable` saying why)."""
-    if options.natural_foreign or options.lookups or options.save_each:
-        if strict:
-            raise Unstreamable("natural keys, lookups and save_each need the in-memory graph")
-        return None
+def _stream_builder(labels: tuple[str, ...], options: DumpOptions, progress: Progress) -> StreamBuilder:
+    """The builder of the flat-memory path."""
     selected = _selection.resolve(labels, options.exclude)
     if options.pks is not None and (len(labels) != 1 or "." not in labels[0]):
         raise SelectionError("Primary keys can only be given with a single app.Model label")
-    try:
-        graph = StreamGraph(
-            selected,
-            using=options.using,
-            keep_pks=options.keep_pks,
-            use_default_manager=options.use_default_manager,
-            pks=list(options.pks) if options.pks is not None else None,
-            limit=options.limit,
-            filter=options.filter,
-            progress=progress,
-        )
-        return StreamBuilder(graph, all_fields=options.all_fields, progress=progress)
-    except Unstreamable:
-        if strict:
-            raise
-        return None
+    graph = StreamGraph(
+        selected,
+        using=options.using,
+        keep_pks=options.keep_pks,
+        natural_foreign=options.natural_foreign,
+        lookups=_lookup_models(options.lookups or {}),
+        use_default_manager=options.use_default_manager,
+        pks=list(options.pks) if options.pks is not None else None,
+        limit=options.limit,
+        filter=options.filter,
+        progress=progress,
+    )
+    return StreamBuilder(graph, save_each=options.save_each, all_fields=options.all_fields, progress=progress)
 
 
 def check_output_name(path: str | os.PathLike[str]) -> None:

@@ -10,11 +10,9 @@ batch), turned into short-lived :class:`~dumpscript.graph.DumpObject` instances 
 by the same :class:`~dumpscript.cst.ScriptBuilder` code as the in-memory path, so both give
 the same text byte for byte (the tests compare them).
 
-What this path does not handle raises :class:`Unstreamable` before anything is written, and
-the dump falls back to the in-memory graph: natural-key and field lookups (other than
-content types and permissions, always looked up), ``save_each``, a row outside the selection
-that is read as a second child of its parent row, generic relations inside a cycle of
-models, and cycles of NOT NULL references (the in-memory path names them in its error).
+Every option takes this path: natural-key and field lookups, ``save_each``, rows that are
+second children of one parent row, generic relations inside cycles of models; a cycle of NOT NULL
+references is a :class:`~dumpscript.errors.CycleError` that names its objects and fields.
 """
 
 from __future__ import annotations
@@ -54,9 +52,10 @@ from dumpscript.cst._script import (
     _element_text,
     _exploded_list_call_text,
     _is_default,
+    _lead_text,
     _list_call_text,
 )
-from dumpscript.errors import DumpscriptError
+from dumpscript.errors import CycleError, DumpscriptError
 from dumpscript.graph import (
     DumpObject,
     Lookup,
@@ -80,10 +79,6 @@ Model = type[models.Model]
 Keys = Any  # array("q") of integer primary keys, or a sorted list of other keys
 RANGE_ROWS = 2000
 """Rows per query when a chunk's integer keys are dense (read by a key range)."""
-
-
-class Unstreamable(Exception):
-    """The selection needs the in-memory graph; the message says why."""
 
 
 def _keys(values: Iterable[Any]) -> Keys:
@@ -207,6 +202,8 @@ class StreamGraph:
         *,
         using: str,
         keep_pks: bool = False,
+        natural_foreign: bool = False,
+        lookups: dict[Model, tuple[str, ...]] | None = None,
         use_default_manager: bool = False,
         pks: list[Any] | None = None,
         limit: int | None = None,
@@ -215,6 +212,8 @@ class StreamGraph:
     ) -> None:
         self.using = using
         self.keep_pks = keep_pks
+        self.natural_foreign = natural_foreign
+        self.lookups = lookups or {}
         self.progress = progress
         self.selected = models_
         self.lookup_models = lookup_models()
@@ -296,32 +295,28 @@ class StreamGraph:
             if len(keys):
                 self.objects_of(model).add(keys, outside=False, named=False)
 
-    def _uncovered(self, model: Model, family: list[Objects], chunk: list[Any]) -> list[Any]:
-        """The keys of ``chunk`` that no object of a more derived model covers; a key that a
-        sibling model has already (a second child of one parent row) is kept and linked."""
+    @staticmethod
+    def _uncovered(model: Model, family: list[Objects], chunk: list[Any]) -> list[Any]:
+        """The keys of ``chunk`` that no object of a more derived model covers (models are read
+        most derived first); a key that a sibling model has already (a second child of one
+        parent row) is kept: :meth:`_link_second_children` links it."""
         if not family:
             return chunk
-        kept = []
-        for pk in chunk:
-            first: tuple[Objects, int] | None = None
-            covered = False
-            for objects in family:
-                rank = objects.find(pk)
-                if rank < 0:
-                    continue
-                if issubclass(objects.model, model):
-                    covered = True
-                    break
-                if issubclass(model, objects.model):
-                    raise Unstreamable(f"{model._meta.label}(pk={pk!r}) was read as a {objects.model._meta.label}")
-                first = first or (objects, rank)
-            if covered:
-                continue
-            if first is not None:
-                first[0].named[first[1]] = 1
-                self.model_succ[model].add(first[0].model)
-            kept.append(pk)
-        return kept
+        return [pk for pk in chunk if not any(issubclass(o.model, model) and o.find(pk) >= 0 for o in family)]
+
+    def _link_second_children(self) -> None:
+        """A parent row that objects of two models share (a place that is a restaurant *and* a
+        bar) is created by the first of them in the family; the others come after it and link
+        to it (:meth:`primary`)."""
+        for family in self.families.values():
+            for number, objects in enumerate(family[1:], 1):
+                for key in objects.keys:
+                    for earlier in family[:number]:
+                        rank = earlier.find(key)
+                        if rank >= 0:
+                            earlier.named[rank] = 1
+                            self.model_succ[objects.model].add(earlier.model)
+                            break
 
     # -- reading rows by key ----------------------------------------------------------------
 
@@ -367,8 +362,6 @@ class StreamGraph:
             columns.append(f.attname)
             if target_field.primary_key:
                 plan.append(("fk", f.name, concrete_of(target_model), len(columns)))
-            elif self._is_lookup(concrete_of(target_model)):
-                raise Unstreamable(f"{model._meta.label}.{f.name} looks up a row by a field that is not its key")
             else:  # a foreign key to another unique field (to_field="email")
                 plan.append((target_field.attname, f.name, concrete_of(target_model), len(columns)))
         for gfk in gfks:
@@ -406,6 +399,9 @@ class StreamGraph:
                 value = row[b]
                 if value is None:
                     continue
+                if self.is_lookup(a):
+                    yield name, a, ("value", kind, value)
+                    continue
                 by_value = self._by_value.setdefault((a, kind), {})
                 if value in by_value:
                     if by_value[value] is not None:
@@ -425,11 +421,33 @@ class StreamGraph:
                 continue
             yield name, concrete_of(model), pk
 
-    def _is_lookup(self, model: Model) -> bool:
-        return model in self.lookup_models
+    def is_lookup(self, model: Model) -> bool:
+        """Rows of ``model`` are found when the script runs (by natural key or by the fields the
+        options name), not created: content types and permissions, models outside the selection
+        with ``natural_foreign``, and models (or their multi-table children) with ``lookups``."""
+        if model in self.lookup_models:
+            return True
+        if model in self.selected:
+            return False
+        if self.lookup_fields(model):
+            return True
+        return (
+            self.natural_foreign
+            and hasattr(model, "natural_key")
+            and hasattr(model._default_manager, "get_by_natural_key")
+        )
+
+    def lookup_fields(self, model: Model) -> tuple[str, ...]:
+        """The fields that find a row of ``model`` (or of a parent model) given by ``lookups``."""
+        if model in self.lookup_models:
+            return ()
+        for klass in [model, *model._meta.get_parent_list()]:
+            if klass in self.lookups:
+                return self.lookups[klass]
+        return ()
 
     def _reference(self, source: Model | None, model: Model, key: Any) -> None:
-        if self._is_lookup(model):
+        if self.is_lookup(model):
             self._lookup_pending[model].add(key)
             return
         found = self.find(model, key)
@@ -529,7 +547,17 @@ class StreamGraph:
                         holder = family[holders[0]]
                         upgrades[holders[0]][holder.outside[holder.find(key)]].append(key)
                     else:
-                        raise Unstreamable(f"{model._meta.label}(pk={key!r}) is also another child of its parent row")
+                        ancestors = [index for index in holders if issubclass(model, family[index].model)]
+                        if len(ancestors) > 1:
+                            raise DumpscriptError(
+                                f"Cannot dump {model._meta.label}(pk={key!r}): its parent row is held by objects "
+                                f"of {', '.join(family[index].model._meta.label for index in ancestors)}"
+                            )
+                        if ancestors:  # the child row of a row read as a parent, beside a sibling
+                            holder = family[ancestors[0]]
+                            upgrades[ancestors[0]][holder.outside[holder.find(key)]].append(key)
+                        else:  # another child of a parent row that a sibling object creates
+                            plain.append(key)
                 if plain:
                     self.objects_of(model).add(_keys(plain), outside=True, named=True)
                 for index, by_flag in upgrades.items():
@@ -545,6 +573,7 @@ class StreamGraph:
                     target[0].named[target[1]] = 1
                     for source in by_key[key]:
                         self.model_succ[source].add(target[0].model)
+        self._link_second_children()
         self._fetch_lookups()
 
     def _fetch_lookups(self) -> None:
@@ -553,11 +582,27 @@ class StreamGraph:
             manager = model._base_manager.using(self.using)
             if related:  # natural keys often follow foreign keys (Permission → ContentType)
                 manager = manager.select_related(*related)
-            keys = sorted(wanted, key=lambda value: (type(value).__name__, value))
-            for start in range(0, len(keys), self.max_params):
-                for instance in manager.filter(pk__in=keys[start : start + self.max_params]):
-                    natural = tuple(instance.natural_key())  # type: ignore[attr-defined]
-                    self.natural[(model, instance.pk)] = Lookup(model, natural)
+            by_value: dict[str, set[Any]] = defaultdict(set)
+            pks = []
+            for key in wanted:
+                if isinstance(key, tuple) and len(key) == 3 and key[0] == "value":
+                    by_value[key[1]].add(key[2])
+                else:
+                    pks.append(key)
+            for attname, values in [("pk", pks), *sorted(by_value.items())]:
+                keys = sorted(values, key=_sort_key)
+                for start in range(0, len(keys), self.max_params):
+                    chunk = keys[start : start + self.max_params]
+                    for instance in manager.filter(**{f"{attname}__in": chunk}):
+                        lookup = self._lookup(model, instance)
+                        key = instance.pk if attname == "pk" else ("value", attname, getattr(instance, attname))
+                        self.natural[(model, key)] = lookup
+
+    def _lookup(self, model: Model, instance: models.Model) -> Lookup:
+        fields = self.lookup_fields(model)
+        if fields:
+            return Lookup(model, tuple(getattr(instance, name) for name in fields), fields)
+        return Lookup(model, tuple(instance.natural_key()))  # type: ignore[attr-defined]
 
     # -- order -----------------------------------------------------------------------------
 
@@ -608,14 +653,12 @@ class StreamGraph:
         def field_id(model: Model, name: str) -> int:
             if (model, name) not in field_ids:
                 field_ids[(model, name)] = len(fields_info)
-                fields_info.append((name, bool(model._meta.get_field(name).null)))
+                fields_info.append((name, _nullable(model, name)))
             return field_ids[(model, name)]
 
         for model in component:
             objects = self.by_model[model]
             columns, plan = self.references(model)
-            if any(kind == "gfk" for kind, *_ in plan):
-                raise Unstreamable(f"{model._meta.label} has a generic relation inside a cycle of models")
             rows = self.rows(model, objects.keys, columns) if plan else iter(())
             row = next(rows, None)
             family = len(self.families[root_model(model)]) > 1
@@ -628,7 +671,7 @@ class StreamGraph:
                     dep_fields.append(field_id(model, link.name))
                 if row is not None and row[0] == key:
                     for name, target_model, target_key in self.targets_of(row, plan):
-                        found = None if self._is_lookup(target_model) else self.find(target_model, target_key)
+                        found = None if self.is_lookup(target_model) else self.find(target_model, target_key)
                         if found is not None and found[0].model in inside:
                             deps.append(offsets[found[0].model] + found[1])
                             dep_fields.append(field_id(model, name))
@@ -638,11 +681,13 @@ class StreamGraph:
         try:
             level = _levels(total, starts, deps)
         except _Cycle:
-            starts, deps, deferred = _defer(total, starts, deps, dep_fields, fields_info)
+            starts, deps, dep_fields, deferred = _defer(total, starts, deps, dep_fields, fields_info)
             try:
                 level = _levels(total, starts, deps)
-            except _Cycle:  # every reference in a cycle is NOT NULL: the in-memory path says which
-                raise Unstreamable("unbreakable cycle") from None
+            except _Cycle:  # every reference left in a cycle is NOT NULL
+                raise CycleError(
+                    self._cycle_message(component, offsets, starts, deps, dep_fields, fields_info)
+                ) from None
         groups: list[tuple[Model, int, int]] = []
         top = max(level, default=-1)
         per_level: dict[Model, list[int]] = {}
@@ -705,6 +750,46 @@ class StreamGraph:
             links.sort(key=lambda link: (link.position, link.name))
         return groups, links
 
+    def _cycle_message(
+        self,
+        component: list[Model],
+        offsets: dict[Model, int],
+        starts: array[int],
+        deps: array[int],
+        dep_fields: array[int],
+        fields_info: list[tuple[str, bool]],
+    ) -> str:
+        """The error for objects that reference each other only through NOT NULL fields: the
+        cycle from its first object (by model label and key), each step by its first field."""
+        total = len(starts) - 1
+        component_of, cyclic = _components(total, starts, deps)
+        start = next(node for node in range(total) if cyclic[component_of[node]])
+        bounds = [offsets[model] for model in component]
+
+        def label(node: int) -> str:
+            model = component[bisect.bisect_right(bounds, node) - 1]
+            key = self.by_model[model].keys[node - offsets[model]]
+            return f"{model._meta.label}(pk={key!r})"
+
+        path: list[tuple[int, int]] = []
+        seen: dict[int, int] = {}
+        node = start
+        while node not in seen:
+            seen[node] = len(path)
+            edge = next(
+                e for e in range(starts[node], starts[node + 1]) if component_of[deps[e]] == component_of[start]
+            )
+            path.append((node, dep_fields[edge]))
+            node = deps[edge]
+        cycle = path[seen[node] :]
+        steps = " → ".join(f"{label(source)}.{fields_info[field][0]}" for source, field in cycle)
+        models_ = sorted({label(source).split("(")[0] for source, _ in cycle})
+        return (
+            f"Cannot order {', '.join(models_)}: unbreakable cycle {steps} → {label(cycle[0][0])}; "
+            "every field in it is NOT NULL, so no object can be created first "
+            "(make one of these fields nullable, or exclude one of the models)"
+        )
+
 
 class DeferredLink(NamedTuple):
     """A reference set once both objects exist (it closes a cycle of objects)."""
@@ -719,6 +804,14 @@ class DeferredLink(NamedTuple):
 
 class _Cycle(Exception):
     pass
+
+
+def _nullable(model: Model, name: str) -> bool:
+    """The reference ``name`` of ``model`` (a field or a generic relation) may be None."""
+    for gfk in generic_fks(model):
+        if gfk.name == name:
+            return gfk.nullable
+    return bool(model._meta.get_field(name).null)
 
 
 def _levels(total: int, starts: array[int], deps: array[int]) -> array[int]:
@@ -802,12 +895,13 @@ def _components(total: int, starts: array[int], deps: array[int]) -> tuple[array
 
 def _defer(
     total: int, starts: array[int], deps: array[int], dep_fields: array[int], fields_info: list[tuple[str, bool]]
-) -> tuple[array[int], array[int], list[tuple[int, int, int]]]:
-    """Drop the nullable references inside cycles of objects: the references kept, and the
-    deferred ones ``(source, field id, target)``."""
+) -> tuple[array[int], array[int], array[int], list[tuple[int, int, int]]]:
+    """Drop the nullable references inside cycles of objects: the references kept (starts,
+    targets, field ids), and the deferred ones ``(source, field id, target)``."""
     component, cyclic = _components(total, starts, deps)
     kept_starts = array("q", [0])
     kept = array("q")
+    kept_fields = array("q")
     deferred = []
     for node in range(total):
         for edge in range(starts[node], starts[node + 1]):
@@ -817,8 +911,9 @@ def _defer(
                 deferred.append((node, field, target))
             else:
                 kept.append(target)
+                kept_fields.append(field)
         kept_starts.append(len(kept))
-    return kept_starts, kept, deferred
+    return kept_starts, kept, kept_fields, deferred
 
 
 def _array(values: list[Any]) -> Keys:
@@ -856,7 +951,9 @@ class StreamBuilder(ScriptBuilder):
     """The script of a :class:`StreamGraph`: the same text as :class:`ScriptBuilder` writes for
     the same objects, each batch's objects read when it is written."""
 
-    def __init__(self, graph: StreamGraph, *, all_fields: bool = False, progress: Progress = NO_PROGRESS) -> None:
+    def __init__(
+        self, graph: StreamGraph, *, save_each: bool = False, all_fields: bool = False, progress: Progress = NO_PROGRESS
+    ) -> None:
         self.graph = graph
         order = graph.order()
         self.groups = [group for groups, _ in order for group in groups]
@@ -881,7 +978,9 @@ class StreamBuilder(ScriptBuilder):
                 self.deferred_names[(link.source.model, link.source_rank)].add(link.name)
             lazy = [Group(model, LazyObjects(graph, self, model, a, b)) for model, a, b in groups]  # type: ignore[arg-type]
             sections.append(Section(lazy, edges))
-        super().__init__(sections, [], fields=graph.fields, all_fields=all_fields, progress=progress)
+        super().__init__(
+            sections, [], fields=graph.fields, save_each=save_each, all_fields=all_fields, progress=progress
+        )
         self._named_now: set[int] = set()
         self._plans_refs: dict[Model, tuple[list[str], list[Any]]] = {}
         self._model_resolvers: dict[Model, tuple[list[tuple[str, int, Callable[[Any], Target | None]]], list[Any]]] = {}
@@ -933,6 +1032,8 @@ class StreamBuilder(ScriptBuilder):
                     generic.append((kind, name, a, b))
                 elif kind == "fk":
                     resolvers.append((name, b, self._resolver(a)))
+                elif self.graph.is_lookup(a):  # a looked-up row, by another unique field
+                    resolvers.append((name, b, partial(_natural_by_value, self.graph.natural, a, kind)))
                 else:  # by another unique field: its value → the key → the target
                     by_value = self.graph._by_value.get((a, kind), {})
                     resolve = self._resolver(a)
@@ -945,7 +1046,7 @@ class StreamBuilder(ScriptBuilder):
         if model in self._target_resolvers:
             return self._target_resolvers[model]
         graph = self.graph
-        if model in graph.lookup_models:
+        if graph.is_lookup(model):
             natural = graph.natural
 
             def resolve(key: Any) -> Target | None:
@@ -1325,11 +1426,14 @@ class StreamBuilder(ScriptBuilder):
             objects = graph.by_model[model]
             return f"{objects.stem}_{start + rank - starts[group] + 1}"
 
+        if self.save_each:
+            yield from self._m2m_adds(rank_of, name_at)
+            return
         fields = sorted(graph.m2m, key=lambda item: (item[0].model._meta.label, item[0].name))
         for m2m, target_model, sources, targets in fields:
             symmetrical = m2m.remote_field.symmetrical and m2m.related_model == m2m.model
             source_model = concrete_of(m2m.model)
-            if target_model in graph.lookup_models:
+            if graph.is_lookup(target_model):
                 yield from self._lookup_links(m2m, target_model, sources, targets, rank_of)
                 continue
             packed = array("q")
@@ -1348,6 +1452,39 @@ class StreamBuilder(ScriptBuilder):
             del packed
             names = ((name_at(key // total), name_at(key % total)) for key in ordered)
             yield from self._through_pieces(m2m, names, len(ordered))
+
+    def _m2m_adds(self, rank_of: Callable[[Objects, int], int], name_at: Callable[[int], str]) -> Iterator[Piece]:
+        """With ``save_each``: ``source.field.add(...)`` per object and field, in creation order,
+        so that ``m2m_changed`` is sent; a symmetrical link once, from the object created first."""
+        graph = self.graph
+        entries: list[tuple[int, str, tuple[int, Any], str]] = []
+        for m2m, target_model, sources, targets in graph.m2m:
+            source_model = concrete_of(m2m.model)
+            if graph.is_lookup(target_model):
+                for source_key, target_key in zip(sources, targets, strict=True):
+                    found_source = graph.find(source_model, source_key)
+                    lookup = graph.natural.get((target_model, target_key))
+                    if found_source is not None and lookup is not None:
+                        order = (1, tuple(str(part) for part in lookup.key))
+                        entries.append((rank_of(*found_source), m2m.name, order, self.target_arg(lookup).text()))
+                continue
+            pairs = set()
+            for source_key, target_key in zip(sources, targets, strict=True):
+                found_source = graph.find(source_model, source_key)
+                found_target = graph.find(target_model, target_key)
+                if found_source is not None and found_target is not None:
+                    pairs.add((rank_of(*found_source), rank_of(*found_target)))
+            symmetrical = m2m.remote_field.symmetrical and m2m.related_model == m2m.model
+            for a, b in pairs:
+                if not (symmetrical and b < a and (b, a) in pairs):
+                    entries.append((a, m2m.name, (0, b), ""))
+        entries.sort(key=lambda entry: entry[:3])
+        first = True
+        for (source, name), group in itertools.groupby(entries, key=lambda entry: entry[:2]):
+            args = [text or name_at(order[1]) for _, _, order, text in group]
+            comment = ["Many-to-many links"] if first else None
+            yield _lead_text(comment, first) + _call_text(f"{name_at(source)}.{name}.add", args)
+            first = False
 
     def _lookup_links(
         self, m2m: AnyManyToMany, target_model: Model, sources: Keys, targets: Keys, rank_of: Any
@@ -1495,3 +1632,9 @@ def _through_value(keys: dict[Any, Any], resolve: Callable[[Any], Target | None]
         return None if key is None else resolve(key)
 
     return resolve_value
+
+
+def _natural_by_value(
+    natural: dict[tuple[Model, Any], Lookup], model: Model, attname: str, value: Any
+) -> Lookup | None:
+    return natural.get((model, ("value", attname, value)))
