@@ -140,7 +140,7 @@ def test_plain_models_are_written_straight_from_their_rows(dbs: Databases) -> No
     """Models without generic relations, auto_now fields, inheritance or deferred links take
     the compiled row writer; the others the general one (same text, checked above)."""
     bulk.build(3000)
-    builder = _stream_builder(("testapp",), DumpOptions(), NO_PROGRESS, )
+    builder = _stream_builder(("testapp",), DumpOptions(), NO_PROGRESS)
     assert isinstance(builder, StreamBuilder)
     plain = {m._meta.label for m in builder.graph.by_model if builder._fused(m) is not None}
     assert {"testapp.Sample", "testapp.Book", "testapp.Review", "testapp.Category"} <= plain

@@ -70,7 +70,7 @@ from dumpscript.graph import (
     selected_rows,
     written_fields,
 )
-from dumpscript.naming import model_stem, snake
+from dumpscript.naming import _highest, model_stem, snake
 from dumpscript.ordering import Edge, Group, Section, strongly_connected
 from dumpscript.values import encode_python
 from dumpscript.values._text import field_value_text
@@ -133,7 +133,21 @@ def _find(keys: Keys, value: Any) -> int:
 class Objects:
     """The objects of one model: sorted primary keys and a few bytes each."""
 
-    __slots__ = ("keys", "level", "model", "named", "order", "outside", "pos", "stem", "unscanned")
+    __slots__ = (
+        "base",
+        "keys",
+        "level",
+        "model",
+        "named",
+        "order",
+        "outside",
+        "pos",
+        "provisional",
+        "reused",
+        "skipped",
+        "stem",
+        "unscanned",
+    )
 
     def __init__(self, model: Model) -> None:
         self.model = model
@@ -148,6 +162,14 @@ class Objects:
         """Key rank by creation position (the inverse of ``pos``)."""
         self.level: array[int] | None = None
         self.stem = ""
+        self.base = 0
+        """Variables are numbered from ``base + 1`` (an insertion continues a script's numbering)."""
+        self.reused: dict[int, str] = {}
+        """Key rank → the variable of an object that the script being edited creates already."""
+        self.skipped: list[int] = []
+        """The sorted creation positions of the reused objects (they take no number)."""
+        self.provisional = False
+        """Names are not given yet: objects that are not reused have an empty name."""
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -189,8 +211,33 @@ class Objects:
             return list(self.keys[start:stop])
         return [self.keys[rank] for rank in self.order[start:stop]]
 
+    def position(self, rank: int) -> int:
+        """The creation position (among this model's objects) of the object of key rank ``rank``."""
+        return rank if self.pos is None else self.pos[rank]
+
+    def rank(self, position: int) -> int:
+        return position if self.order is None else self.order[position]
+
     def var(self, rank: int) -> str:
-        return f"{self.stem}_{(rank if self.pos is None else self.pos[rank]) + 1}"
+        """The variable of the object of key rank ``rank``: ``stem_N``, numbered per model in
+        creation order."""
+        if self.reused:
+            name = self.reused.get(rank)
+            if name:
+                return name
+        if self.provisional:
+            return ""
+        position = self.position(rank)
+        if self.skipped:
+            position -= bisect.bisect_left(self.skipped, position)
+        return f"{self.stem}_{self.base + position + 1}"
+
+    def reuse(self, rank: int, var: str) -> None:
+        """The object exists already as ``var`` (or, with an empty ``var``, as an element of a
+        list that gets the object's numbered name)."""
+        self.reused[rank] = var
+        if var:
+            bisect.insort(self.skipped, self.position(rank))
 
 
 class StreamGraph:
@@ -955,12 +1002,28 @@ class StreamBuilder(ScriptBuilder):
         self, graph: StreamGraph, *, save_each: bool = False, all_fields: bool = False, progress: Progress = NO_PROGRESS
     ) -> None:
         self.graph = graph
-        order = graph.order()
-        self.groups = [group for groups, _ in order for group in groups]
+        self._order = graph.order()
+        self.groups = [group for groups, _ in self._order for group in groups]
         self.deferred_names: dict[tuple[Model, int], set[str]] = defaultdict(set)
         """``(model, key rank) → names`` of the references set after the object is created."""
+        super().__init__(
+            self._sections(), [], fields=graph.fields, save_each=save_each, all_fields=all_fields, progress=progress
+        )
+        self._named_now: set[int] = set()
+        self._plans_refs: dict[Model, tuple[list[str], list[Any]]] = {}
+        self._model_resolvers: dict[Model, tuple[list[tuple[str, int, Callable[[Any], Target | None]]], list[Any]]] = {}
+        self._target_resolvers: dict[Model, Callable[[Any], Target | None]] = {}
+        self._fused_writers: dict[Model, Callable[[tuple[Any, ...]], list[str]] | None] = {}
+        self.workers = 1
+        """Processes that write the script (2: a forked one writes half)."""
+        self.owns_snapshot = False
+        """The dump's transaction is its own (a forked process can then read the same data)."""
+
+    def _sections(self) -> list[Section]:
+        """The sections of groups (read lazily) and their deferred links (stand-ins that carry
+        their objects' variables)."""
         sections = []
-        for groups, links in order:
+        for groups, links in self._order:
             stubs: dict[tuple[Model, int], DumpObject] = {}
 
             def stub(objects: Objects, rank: int, stubs: dict[tuple[Model, int], DumpObject] = stubs) -> DumpObject:
@@ -976,20 +1039,53 @@ class StreamBuilder(ScriptBuilder):
                     Edge(stub(link.source, link.source_rank), link.name, stub(link.target, link.target_rank), nullable)
                 )
                 self.deferred_names[(link.source.model, link.source_rank)].add(link.name)
-            lazy = [Group(model, LazyObjects(graph, self, model, a, b)) for model, a, b in groups]  # type: ignore[arg-type]
+            lazy = [Group(model, LazyObjects(self.graph, self, model, a, b)) for model, a, b in groups]  # type: ignore[arg-type]
             sections.append(Section(lazy, edges))
-        super().__init__(
-            sections, [], fields=graph.fields, save_each=save_each, all_fields=all_fields, progress=progress
+        return sections
+
+    # -- inserting into a script: objects it creates already, numbers it has taken ------------
+
+    def provisional_names(self) -> None:
+        """Until :meth:`number_after`: objects have no name, but those :meth:`reuse` names."""
+        for objects in self.graph.by_model.values():
+            objects.provisional = True
+        self._names_changed()
+
+    def created_objects(self, models_: set[Model]) -> Iterator[tuple[Objects, int, DumpObject]]:
+        """The objects of ``models_`` in creation order, with their values and targets, read a
+        batch at a time: ``(objects, key rank, object)``."""
+        for model, start, stop in self.groups:
+            if model not in models_:
+                continue
+            objects = self.graph.by_model[model]
+            for offset in range(start, stop, BATCH):
+                for obj in self.read(model, offset, min(offset + BATCH, stop)):
+                    yield objects, objects.find(obj.pk), obj
+
+    def reuse(self, objects: Objects, rank: int, var: str) -> None:
+        """The script creates this object already, as ``var``: it is not created again, and
+        what points at it says ``var``."""
+        objects.reuse(rank, var)
+        self._names_changed()
+
+    def number_after(self, taken: set[str]) -> None:
+        """Give the objects their names, numbered after the highest ``stem_N`` in ``taken``."""
+        for objects in self.graph.by_model.values():
+            objects.provisional = False
+            objects.base = _highest(objects.stem, taken) if taken else 0
+        self._names_changed()
+
+    def created(self) -> Counter[str]:
+        """Objects the script creates, per model label (reused ones not counted)."""
+        return Counter(
+            {m._meta.label: len(o) - len(o.reused) for m, o in self.graph.by_model.items() if len(o) - len(o.reused)}
         )
-        self._named_now: set[int] = set()
-        self._plans_refs: dict[Model, tuple[list[str], list[Any]]] = {}
-        self._model_resolvers: dict[Model, tuple[list[tuple[str, int, Callable[[Any], Target | None]]], list[Any]]] = {}
-        self._target_resolvers: dict[Model, Callable[[Any], Target | None]] = {}
-        self._fused_writers: dict[Model, Callable[[tuple[Any, ...]], list[str]] | None] = {}
-        self.workers = 1
-        """Processes that write the script (2: a forked one writes half)."""
-        self.owns_snapshot = False
-        """The dump's transaction is its own (a forked process can then read the same data)."""
+
+    def _names_changed(self) -> None:
+        self._target_resolvers.clear()
+        self._model_resolvers.clear()
+        self._fused_writers.clear()
+        self.sections = self._sections()
 
     def register_models(self) -> None:
         used = {model for model, _, _ in self.groups}
@@ -1095,8 +1191,10 @@ class StreamBuilder(ScriptBuilder):
         self.deferred_now.clear()
         family = len(self.graph.families[root_model(model)]) > 1
         for position, (key, row) in enumerate(self._batch_rows(model, keys), start):
+            rank = objects.rank(position)
+            if objects.reused and rank in objects.reused:
+                continue  # the script being edited creates it already
             obj = DumpObject(model, key, dict(zip(names, row[1:], strict=True)))
-            rank = position if objects.order is None else objects.order[position]
             obj.var = objects.var(rank)
             if family:
                 primary = self.graph.primary(objects, key)
@@ -1320,7 +1418,7 @@ class StreamBuilder(ScriptBuilder):
         return writer
 
     def _plain(self, model: Model) -> bool:
-        if self.save_each or model._meta.parents or generic_fks(model):
+        if self.save_each or model._meta.parents or generic_fks(model) or self.graph.by_model[model].reused:
             return False
         if len(self.graph.families[root_model(model)]) > 1:
             return False
@@ -1420,14 +1518,26 @@ class StreamBuilder(ScriptBuilder):
             assert objects.pos is not None
             return by_level[(objects.model, objects.level[rank])] + objects.pos[rank]
 
-        def name_at(rank: int) -> str:
-            group = bisect.bisect_right(starts, rank) - 1
+        def at(position: int) -> tuple[Objects, int]:
+            """The objects and key rank at a creation position over all objects."""
+            group = bisect.bisect_right(starts, position) - 1
             model, start, _ = self.groups[group]
             objects = graph.by_model[model]
-            return f"{objects.stem}_{start + rank - starts[group] + 1}"
+            return objects, objects.rank(start + position - starts[group])
+
+        def name_at(position: int) -> str:
+            objects, rank = at(position)
+            return objects.var(rank)
+
+        def known(m2m: AnyManyToMany, a: int, b: int) -> tuple[bool, bool]:
+            """Whether both objects are reused, and whether the script links them already."""
+            (source, source_rank), (target, target_rank) = at(a), at(b)
+            if source_rank not in source.reused or target_rank not in target.reused:
+                return False, False
+            return True, self.known_pair(m2m, source.reused[source_rank], target.reused[target_rank])
 
         if self.save_each:
-            yield from self._m2m_adds(rank_of, name_at)
+            yield from self._m2m_adds(rank_of, name_at, known)
             return
         fields = sorted(graph.m2m, key=lambda item: (item[0].model._meta.label, item[0].name))
         for m2m, target_model, sources, targets in fields:
@@ -1450,10 +1560,26 @@ class StreamBuilder(ScriptBuilder):
                 continue
             ordered = array("q", sorted(set(packed)))
             del packed
+            conflicts = False
+            if self.known_links or any(o.reused for o in graph.by_model.values()):
+                kept = array("q")
+                for key in ordered:
+                    both, linked = known(m2m, key // total, key % total)
+                    if not linked:
+                        kept.append(key)
+                        conflicts = conflicts or both
+                ordered = kept
+                if not ordered:
+                    continue
             names = ((name_at(key // total), name_at(key % total)) for key in ordered)
-            yield from self._through_pieces(m2m, names, len(ordered))
+            yield from self._through_pieces(m2m, names, len(ordered), conflicts)
 
-    def _m2m_adds(self, rank_of: Callable[[Objects, int], int], name_at: Callable[[int], str]) -> Iterator[Piece]:
+    def _m2m_adds(
+        self,
+        rank_of: Callable[[Objects, int], int],
+        name_at: Callable[[int], str],
+        known: Callable[[AnyManyToMany, int, int], tuple[bool, bool]],
+    ) -> Iterator[Piece]:
         """With ``save_each``: ``source.field.add(...)`` per object and field, in creation order,
         so that ``m2m_changed`` is sent; a symmetrical link once, from the object created first."""
         graph = self.graph
@@ -1476,7 +1602,7 @@ class StreamBuilder(ScriptBuilder):
                     pairs.add((rank_of(*found_source), rank_of(*found_target)))
             symmetrical = m2m.remote_field.symmetrical and m2m.related_model == m2m.model
             for a, b in pairs:
-                if not (symmetrical and b < a and (b, a) in pairs):
+                if not (symmetrical and b < a and (b, a) in pairs) and not known(m2m, a, b)[1]:
                     entries.append((a, m2m.name, (0, b), ""))
         entries.sort(key=lambda entry: entry[:3])
         first = True
@@ -1508,7 +1634,19 @@ class StreamBuilder(ScriptBuilder):
             ordered = sorted(rows.values(), key=lambda row: row[0])
             yield from self._through_pieces(m2m, ((a, b) for _, a, b in ordered), len(ordered))
 
-    def _through_pieces(self, m2m: AnyManyToMany, pairs: Iterator[tuple[str, str]], count: int) -> Iterator[Piece]:
+    def known_pair(self, m2m: AnyManyToMany, source: str, target: str) -> bool:
+        """The script being edited links the variables ``source`` and ``target`` through ``m2m``
+        already (symmetrical links count both ways)."""
+        if (m2m.name, source, target) in self.known_links:
+            return True
+        symmetrical = m2m.remote_field.symmetrical and m2m.related_model == m2m.model
+        return bool(symmetrical) and (m2m.name, target, source) in self.known_links
+
+    def _through_pieces(
+        self, m2m: AnyManyToMany, pairs: Iterator[tuple[str, str]], count: int, conflicts: bool = False
+    ) -> Iterator[Piece]:
+        """Rows of the automatic through model; ``conflicts``: some link two objects the script
+        being edited creates already (the row may be there: ``ignore_conflicts=True``)."""
         import libcst as cst
 
         from dumpscript.cst import _format as fmt
@@ -1525,7 +1663,8 @@ class StreamBuilder(ScriptBuilder):
                 _element_text(through, [f"{source_name}={a}", f"{target_name}={b}"])
                 for a, b in itertools.islice(pairs, BATCH)
             ]
-            yield ("\n" if offset else "") + _exploded_list_call_text(f"{manager}.bulk_create", elements)
+            keywords = [("ignore_conflicts", lit.name("True"))] if conflicts else None
+            yield ("\n" if offset else "") + _exploded_list_call_text(f"{manager}.bulk_create", elements, keywords)
 
 
 PARALLEL_ROWS = 20_000

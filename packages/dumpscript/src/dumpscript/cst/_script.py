@@ -228,7 +228,9 @@ class ScriptBuilder:
         self.m2m = m2m
         self.imports = ImportSet()
         self.named: set[int] = set()
-        self._text_plans: dict[type[models.Model], list[tuple[AnyField, bool, bool, Any, dict[type, Any]]]] = {}
+        self._text_plans: dict[
+            tuple[type[models.Model], bool], list[tuple[AnyField, bool, bool, Any, dict[type, Any]]]
+        ] = {}
         self._text_plans_imports: ImportSet | None = None
         self._where_obj: DumpObject | None = None
         self._where_field: AnyField | None = None
@@ -385,23 +387,25 @@ class ScriptBuilder:
                 result.append((f.name, arg))
         return result, auto_now
 
-    def _text_plan(self, model: type[models.Model]) -> list[tuple[AnyField, bool, bool, Any, dict[type, Any]]]:
+    def _text_plan(
+        self, model: type[models.Model], all_fields: bool | None = None
+    ) -> list[tuple[AnyField, bool, bool, Any, dict[type, Any]]]:
         """:meth:`_field_plan` with each field's :func:`plain_writers`."""
         if self._text_plans_imports is not self.imports:  # the writers ask these imports
             self._text_plans, self._text_plans_imports = {}, self.imports
-        plan = self._text_plans.get(model)
+        every = self.all_fields if all_fields is None else all_fields
+        plan = self._text_plans.get((model, every))
         if plan is None:
-            plan = [
-                (*entry, plain_writers(entry[0], self.imports)) for entry in self._field_plan(model, self.all_fields)
-            ]
-            self._text_plans[model] = plan
+            plan = [(*entry, plain_writers(entry[0], self.imports)) for entry in self._field_plan(model, every)]
+            self._text_plans[model, every] = plan
         return plan
 
     def kwargs_text(
-        self, obj: DumpObject, deferred: set[str] | frozenset[str]
+        self, obj: DumpObject, deferred: set[str] | frozenset[str], all_fields: bool | None = None
     ) -> tuple[list[str], list[tuple[str, str]]]:
         """:meth:`kwargs` as text, for the text mode: ``name=value`` arguments, and the
-        auto_now values ``(name, value)``; the same text, without a node or ``_Arg`` a value."""
+        auto_now values ``(name, value)``; the same text, without a node or ``_Arg`` a value.
+        ``all_fields`` (default: the builder's setting) writes the default values too."""
         model = obj.model
         values, targets = obj.values, obj.targets
         gfk_parts: dict[str, str | None] = {}
@@ -415,7 +419,7 @@ class ScriptBuilder:
             result.append(f"{obj.link}={self.target_arg(targets[obj.link]).text()}")
         context = self._context()
         self._where_obj = obj
-        for f, relation, auto, default, writers in self._text_plan(model):
+        for f, relation, auto, default, writers in self._text_plan(model, all_fields):
             if gfk_parts and f.attname in gfk_parts:
                 gfk_name = gfk_parts[f.attname]
                 if gfk_name is not None and gfk_name not in deferred:
@@ -478,6 +482,8 @@ class ScriptBuilder:
         objects = [o for o in group.objects if id(o) not in self.existing] if self.existing else group.objects
         for offset in range(0, len(objects), BATCH):
             batch = objects[offset : offset + BATCH]
+            if not batch:  # every object of the batch is one the script being edited creates
+                continue
             pieces = self._batch_statements(batch, deferred, first, later, save_each, updates)
             later = later or bool(pieces)
             yield from pieces
@@ -584,7 +590,7 @@ class ScriptBuilder:
     def deferred_statements(self, edges: list[Edge]) -> list[Piece]:
         statements: list[Piece] = []
         by_model: dict[type[models.Model], tuple[list[DumpObject], list[str]]] = {}
-        if self.existing:
+        if self.known_links:
             edges = [e for e in edges if (e.name, e.source.var, e.target.var) not in self.known_links]
         for position, edge in enumerate(edges):
             assign = cst.Assign(

@@ -47,8 +47,7 @@ if TYPE_CHECKING:
     from dumpscript._api import DumpOptions
     from dumpscript._progress import Progress
     from dumpscript.cst import ScriptBuilder
-    from dumpscript.graph import DumpObject
-    from dumpscript.ordering import Section
+    from dumpscript.stream import Objects, StreamBuilder
 
 _MANAGER_METHODS = frozenset({"create"})
 
@@ -96,9 +95,8 @@ def insert_dump(
     """Insert the rows of ``labels`` (``app`` or ``app.Model``; or of ``queryset``) into the
     script ``text`` before ``line`` (1-based; by default at the end of its ``run()``, or of
     the file). Raises :class:`TransformError` naming the line and the reason when it cannot."""
-    from dumpscript._api import DumpOptions, prepare
+    from dumpscript._api import DumpOptions, _stream_builder, snapshot
     from dumpscript._progress import NO_PROGRESS
-    from dumpscript.naming import assign_names
 
     source = Source(text, name)
     point = _insertion_point(source, line)
@@ -106,26 +104,27 @@ def insert_dump(
     if queryset is not None:
         labels = (queryset.model._meta.label,)
         options = dataclasses.replace(options, pks=list(queryset.values_list("pk", flat=True)))
-    builder, sections = prepare(tuple(labels), options, progress or NO_PROGRESS)
-    selected = sum(len(g.objects) for s in sections for g in s.groups)
-    if not selected:
-        raise TransformError(
-            f"{name}: nothing to insert: the selection ({', '.join(labels) or 'all apps'}) holds no rows"
-        )
-
-    taken = source.identifiers
-    bound = _bound_names(source.tree)
-    builder.imports.reserve(bound)
-    adopted_modules = _adopt_imports(builder, source.tree)
-    builder.taken = set(taken)
-    builder.using = point.using
-    builder.register_models()
-    classes = _classes(source)
-    dumped = {group.model for section in sections for group in section.groups}
-    reused = _reuse(builder, sections, _blocks(source, point, {k: v for k, v in classes.items() if v in dumped}))
-    builder.known_links = _known_links(source, point, classes)
-    assign_names(sections, taken=taken, skip={id(obj) for obj, block in reused if block.var})
-    body = _reindent(builder.statements_text().lstrip("\n"), point.indent)
+    with snapshot(options.using):  # rows are read again while the statements are written
+        builder = _stream_builder(tuple(labels), options, progress or NO_PROGRESS)
+        dumped = {model for model, objects in builder.graph.by_model.items() if len(objects)}
+        selected = sum(len(builder.graph.by_model[model]) for model in dumped)
+        if not selected:
+            raise TransformError(
+                f"{name}: nothing to insert: the selection ({', '.join(labels) or 'all apps'}) holds no rows"
+            )
+        taken = source.identifiers
+        bound = _bound_names(source.tree)
+        builder.imports.reserve(bound)
+        adopted_modules = _adopt_imports(builder, source.tree)
+        builder.taken = set(taken)
+        builder.using = point.using
+        builder.register_models()
+        classes = _classes(source)
+        reused = _reuse(builder, _blocks(source, point, {k: v for k, v in classes.items() if v in dumped}))
+        builder.known_links = _known_links(source, point, classes)
+        builder.number_after(set(taken))
+        named = [(objects.var(rank), block) for objects, rank, block in reused]
+        body = _reindent(builder.statements_text().lstrip("\n"), point.indent)
     if not body:
         raise TransformError(
             f"{name}: nothing to insert: the script already creates the {selected} selected object"
@@ -133,17 +132,15 @@ def insert_dump(
         )
     edits = [  # in this order where two insert at one offset
         *_import_edits(source, builder, point, adopted_modules, bound),
-        *_name_elements(source, reused),
+        *_name_elements(source, named),
         _body_edit(source, point, body),
     ]
     new_text = apply_edits(text, edits)
-    counts = Counter(
-        o.model._meta.label for s in sections for g in s.groups for o in g.objects if id(o) not in builder.existing
-    )
+    counts = builder.created()
     created = sum(counts.values())
     summary = f"Inserted {created} object{'s' if created != 1 else ''} ({_counts(counts)}) at line {point.line}"
-    if reused:
-        summary += f"; reused {len(reused)} the script already creates ({', '.join(obj.var for obj, _ in reused)})"
+    if named:
+        summary += f"; reused {len(named)} the script already creates ({', '.join(var for var, _ in named)})"
     lines = [source.position(e.start)[0] + 1 for e in edits]
     return Change(new_text, tuple(sorted(edits, key=lambda e: e.start)), summary, min(lines), max(lines))
 
@@ -488,52 +485,48 @@ def _loaded_names(statement: ast.stmt) -> Iterable[str]:
     return (n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
 
 
-def _reuse(
-    builder: ScriptBuilder, sections: list[Section], blocks: dict[type[models.Model], list[_Block]]
-) -> list[tuple[DumpObject, _Block]]:
+def _reuse(builder: StreamBuilder, blocks: dict[type[models.Model], list[_Block]]) -> list[tuple[Objects, int, _Block]]:
     """Mark the dumped objects that a block of the script already creates (a variable's
     block gives them its name). Objects come targets first, so a reference compares by the
     variable."""
     if not blocks:
         return []
-    reused: list[tuple[DumpObject, _Block]] = []
-    deferred: dict[int, set[str]] = {}  # references set after creation: the block need not have them
-    for section in sections:
-        for edge in section.deferred:
-            deferred.setdefault(id(edge.source), set()).add(edge.name)
+    builder.provisional_names()
+    reused: list[tuple[Objects, int, _Block]] = []
     saved = builder.imports
     builder.imports = copy.deepcopy(saved)  # encoding values must not add imports
     try:
-        for section in sections:
-            for group in section.groups:
-                candidates = blocks.get(group.model)
-                if not candidates:
+        for objects, rank, obj in builder.created_objects(set(blocks)):
+            deferred = builder.deferred_now.get(id(obj), frozenset())
+            full, _ = builder.kwargs_text(obj, frozenset(), all_fields=True)
+            short, _ = builder.kwargs_text(obj, deferred, all_fields=False)
+            values = dict(_keyword(arg) for arg in full)
+            required = {_keyword(arg)[0] for arg in short}
+            for block in blocks[obj.model]:
+                if block.used or not required <= block.keywords.keys() <= values.keys():
                     continue
-                for obj in group.objects:
-                    full, _ = builder.kwargs(obj, frozenset(), all_fields=True)
-                    short, _ = builder.kwargs(obj, deferred.get(id(obj), frozenset()), all_fields=False)
-                    values = {key: _dump_expression(arg.text()) for key, arg in full}
-                    required = {key for key, _ in short}
-                    for block in candidates:
-                        if block.used or not required <= block.keywords.keys() <= values.keys():
-                            continue
-                        if all(values[key] == value for key, value in block.keywords.items()):
-                            block.used = True
-                            obj.var = block.var
-                            builder.existing.add(id(obj))
-                            reused.append((obj, block))
-                            break
+                if all(values[key] == value for key, value in block.keywords.items()):
+                    block.used = True
+                    builder.reuse(objects, rank, block.var)
+                    reused.append((objects, rank, block))
+                    break
     finally:
         builder.imports = saved
     return reused
 
 
-def _name_elements(source: Source, reused: list[tuple[DumpObject, _Block]]) -> list[TextEdit]:
+def _keyword(argument: str) -> tuple[str, str]:
+    """``name=value`` → the name and the ``ast.dump`` of the value."""
+    name, _, value = argument.partition("=")
+    return name, _dump_expression(value)
+
+
+def _name_elements(source: Source, reused: list[tuple[str, _Block]]) -> list[TextEdit]:
     """Give the reused elements of ``bulk_create`` lists their variable: ``var = Model(...)``
     above the statement, and ``var`` in the list."""
     edits = []
     above: dict[int, list[str]] = {}
-    for obj, block in reused:
+    for var, block in reused:
         if block.element is None or block.statement is None:
             continue
         start, end = source.span(block.element)
@@ -541,8 +534,8 @@ def _name_elements(source: Source, reused: list[tuple[DumpObject, _Block]]) -> l
         extra = block.element.col_offset - len(indent)
         lines = source.text[start:end].split("\n")
         lines[1:] = [line[min(extra, len(line) - len(line.lstrip(" "))) :] for line in lines[1:]]
-        above.setdefault(block.statement.lineno, []).append(f"{indent}{obj.var} = " + "\n".join(lines) + "\n")
-        edits.append(TextEdit(start, end, obj.var))
+        above.setdefault(block.statement.lineno, []).append(f"{indent}{var} = " + "\n".join(lines) + "\n")
+        edits.append(TextEdit(start, end, var))
     for line, assignments in above.items():
         offset = source.line_start(line)
         edits.append(TextEdit(offset, offset, "".join(assignments)))
