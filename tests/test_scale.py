@@ -65,9 +65,9 @@ def test_values_equal_to_the_model_default_are_left_out(dbs: Databases) -> None:
     ],
 )
 def test_default_comparison_is_exact(value: object, default: object, same: bool) -> None:
-    from dumpscript.cst._script import _is_default
+    from dumpscript.writer._arguments import is_default
 
-    assert _is_default(value, default) is same
+    assert is_default(value, default) is same
 
 
 def test_one_bulk_create_per_thousand_objects(dbs: Databases) -> None:

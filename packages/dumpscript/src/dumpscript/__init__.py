@@ -5,7 +5,7 @@
 tools that edit it further; ``load_script(path)`` runs a script in one transaction.
 """
 
-from dumpscript._api import DumpOptions, check_output_name, dump_module, dump_script, write_script
+from dumpscript._api import check_output_name, dump_module, dump_script, write_script
 from dumpscript.errors import (
     CycleError,
     DumpscriptError,
@@ -16,6 +16,7 @@ from dumpscript.errors import (
     UnsupportedValueError,
 )
 from dumpscript.loading import LoadResult, load_script
+from dumpscript.options import DumpOptions
 from dumpscript.values import EncodeContext, Encoder, encode_python, register_encoder
 
 __all__ = [

@@ -8,124 +8,29 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 import libcst as cst
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import connections, transaction
 
-from dumpscript import _selection
 from dumpscript._progress import NO_PROGRESS, Progress
-from dumpscript.cst import ScriptBuilder
-from dumpscript.cst._script import TextSink
-from dumpscript.errors import DumpscriptError, OutputNameError, SelectionError
+from dumpscript.errors import DumpscriptError, OutputNameError
 from dumpscript.graph import Graph
-from dumpscript.naming import assign_names
-from dumpscript.ordering import Section, order
-from dumpscript.stream import StreamBuilder, StreamGraph
+from dumpscript.options import DumpOptions
+from dumpscript.ordering import order
+from dumpscript.plan import Plan
+from dumpscript.selection import select
+from dumpscript.writer import ScriptWriter, TextSink
 
 
-@dataclass(frozen=True)
-class DumpOptions:
-    """What to dump and how; the keyword arguments of ``manage.py dumpscript``."""
-
-    using: str = DEFAULT_DB_ALIAS
-    """Database alias to read from."""
-    exclude: Sequence[str] = ()
-    """App labels or ``app.Model`` labels to leave out of the selection."""
-    keep_pks: bool = False
-    """Write auto-increment primary keys too (by default they are left to the database)."""
-    natural_foreign: bool = False
-    """Look up objects outside the selection by natural key instead of including them."""
-    use_default_manager: bool = False
-    """Select rows through each model's default manager (as ``dumpdata`` does) instead of the
-    base manager, so rows a custom default manager hides are left out."""
-    pks: Sequence[Any] | None = None
-    """Only these primary keys (with a single model label)."""
-    lookups: dict[str, Sequence[str]] | None = None
-    """``{"app.Model": ["field", ...]}``: objects of these models outside the selection are
-    found by these fields when the script runs (``Model.objects.get(email=...)``), not created.
-    The fields should be unique together and not relations."""
-    save_each: bool = False
-    """Save every object with ``obj.save(using=using)``, sending ``pre_save``/``post_save``,
-    instead of one ``bulk_create`` per batch (much slower to load)."""
-    limit: int | None = None
-    """At most this many rows of each selected model (the first by primary key). Objects
-    they point at are still included."""
-    filter: dict[str, Any] | None = None
-    """Field lookups that select the rows of the selected models, as for
-    ``QuerySet.filter(**filter)`` (``{"question__startswith": "What"}``)."""
-    workers: int | None = None
-    """Processes that write a large script (from 20,000 objects): 2 lets a forked process
-    write half of it, reading the same snapshot; 1 writes it in this process. Default: 2 on a
-    machine with several cores. Dumps from a thread other than the main one, inside a
-    caller's transaction, or of SQLite databases in memory or in WAL mode use one process."""
-    all_fields: bool = False
-    """Write every field. By default a field whose value is what the model sets when the
-    argument is left out (``None`` for a nullable field, ``""`` for text, a constant
-    ``default=``) is not written."""
-
-
-def prepare(
-    labels: tuple[str, ...], options: DumpOptions | None, progress: Progress = NO_PROGRESS
-) -> tuple[ScriptBuilder, list[Section]]:
-    """Read the rows and order them: a builder for the script, and its sections (the objects
-    have no variable names yet: :func:`~dumpscript.naming.assign_names` gives them)."""
-    options = options or DumpOptions()
-    selected = _selection.resolve(labels, options.exclude)
-    if options.pks is not None and (len(labels) != 1 or "." not in labels[0]):
-        raise SelectionError("Primary keys can only be given with a single app.Model label")
-    graph = Graph(
-        selected,
-        using=options.using,
-        keep_pks=options.keep_pks,
-        natural_foreign=options.natural_foreign,
-        use_default_manager=options.use_default_manager,
-        pks=list(options.pks) if options.pks is not None else None,
-        limit=options.limit,
-        filter=options.filter,
-        lookups=_lookup_models(options.lookups or {}),
-        progress=progress,
-    )
-    sections = order(graph.objects)
-    builder = ScriptBuilder(
-        sections,
-        graph.m2m,
-        fields=graph.fields,
-        save_each=options.save_each,
-        all_fields=options.all_fields,
-        progress=progress,
-    )
-    return builder, sections
-
-
-def _builder(labels: tuple[str, ...], options: DumpOptions | None, progress: Progress) -> ScriptBuilder:
-    builder, sections = prepare(labels, options, progress)
-    assign_names(sections)
-    return builder
-
-
-def _lookup_models(lookups: dict[str, Sequence[str]]) -> dict[type[models.Model], tuple[str, ...]]:
-    result = {}
-    for label, fields in lookups.items():
-        (model,) = _selection.resolve([label]) if "." in label else (None,)
-        if model is None:
-            raise SelectionError(f"Cannot look up {label!r}: give an app.Model label")
-        for name in fields:
-            try:
-                field = model._meta.get_field(name)
-            except FieldDoesNotExist:
-                raise SelectionError(f"Cannot look up {label} by {name!r}: {label} has no field {name!r}") from None
-            if field.is_relation:
-                raise SelectionError(f"Cannot look up {label} by {name!r}: it is a relation")
-        if not fields:
-            raise SelectionError(f"Cannot look up {label}: name at least one field")
-        result[model] = tuple(fields)
-    return result
+def plan_dump(labels: tuple[str, ...], options: DumpOptions, progress: Progress = NO_PROGRESS) -> tuple[Graph, Plan]:
+    """The stages before the writer: options → selection → graph → ordering → plan."""
+    selection = select(labels, options)
+    graph = Graph(selection, using=options.using, keep_pks=options.keep_pks, progress=progress)
+    return graph, Plan(graph, order(graph))
 
 
 def dump_module(*labels: str, options: DumpOptions | None = None) -> cst.Module:
@@ -145,16 +50,22 @@ def dump_script(*labels: str, options: DumpOptions | None = None, progress: Prog
 def write_stream(
     out: TextSink, *labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS
 ) -> int:
-    """Write the script for ``labels`` to ``out`` in flat memory (:mod:`dumpscript.stream`);
-    returns its number of lines."""
+    """Write the script for ``labels`` to ``out`` in flat memory; returns its number of lines."""
     options = options or DumpOptions()
     progress.start("reading")
     try:
         with snapshot(options.using) as owned:
-            stream = _stream_builder(labels, options, progress)
-            stream.owns_snapshot = owned
-            stream.workers = options.workers if options.workers is not None else min(os.cpu_count() or 1, 2)
-            return stream.write_text(out)
+            graph, plan = plan_dump(labels, options, progress)
+            writer = ScriptWriter(
+                graph,
+                plan,
+                save_each=options.save_each,
+                all_fields=options.all_fields,
+                workers=options.workers if options.workers is not None else min(os.cpu_count() or 1, 2),
+                owns_snapshot=owned,
+                progress=progress,
+            )
+            return writer.write(out)
     finally:
         progress.finish()
 
@@ -173,26 +84,6 @@ def snapshot(using: str) -> Iterator[bool]:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         yield True
-
-
-def _stream_builder(labels: tuple[str, ...], options: DumpOptions, progress: Progress) -> StreamBuilder:
-    """The builder of the flat-memory path."""
-    selected = _selection.resolve(labels, options.exclude)
-    if options.pks is not None and (len(labels) != 1 or "." not in labels[0]):
-        raise SelectionError("Primary keys can only be given with a single app.Model label")
-    graph = StreamGraph(
-        selected,
-        using=options.using,
-        keep_pks=options.keep_pks,
-        natural_foreign=options.natural_foreign,
-        lookups=_lookup_models(options.lookups or {}),
-        use_default_manager=options.use_default_manager,
-        pks=list(options.pks) if options.pks is not None else None,
-        limit=options.limit,
-        filter=options.filter,
-        progress=progress,
-    )
-    return StreamBuilder(graph, save_each=options.save_each, all_fields=options.all_fields, progress=progress)
 
 
 def check_output_name(path: str | os.PathLike[str]) -> None:

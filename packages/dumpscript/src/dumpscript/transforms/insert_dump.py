@@ -44,10 +44,9 @@ from dumpscript.transforms._source import Change, Source, TextEdit, apply_edits
 if TYPE_CHECKING:
     from django.db import models
 
-    from dumpscript._api import DumpOptions
+    from dumpscript.options import DumpOptions
     from dumpscript._progress import Progress
-    from dumpscript.cst import ScriptBuilder
-    from dumpscript.stream import Objects, StreamBuilder
+    from dumpscript.writer import Scope, ScriptWriter
 
 _MANAGER_METHODS = frozenset({"create"})
 
@@ -95,8 +94,10 @@ def insert_dump(
     """Insert the rows of ``labels`` (``app`` or ``app.Model``; or of ``queryset``) into the
     script ``text`` before ``line`` (1-based; by default at the end of its ``run()``, or of
     the file). Raises :class:`TransformError` naming the line and the reason when it cannot."""
-    from dumpscript._api import DumpOptions, _stream_builder, snapshot
+    from dumpscript._api import plan_dump, snapshot
     from dumpscript._progress import NO_PROGRESS
+    from dumpscript.options import DumpOptions
+    from dumpscript.writer import Scope, ScriptWriter
 
     source = Source(text, name)
     point = _insertion_point(source, line)
@@ -105,38 +106,44 @@ def insert_dump(
         labels = (queryset.model._meta.label,)
         options = dataclasses.replace(options, pks=list(queryset.values_list("pk", flat=True)))
     with snapshot(options.using):  # rows are read again while the statements are written
-        builder = _stream_builder(tuple(labels), options, progress or NO_PROGRESS)
-        dumped = {model for model, objects in builder.graph.by_model.items() if len(objects)}
-        selected = sum(len(builder.graph.by_model[model]) for model in dumped)
+        graph, plan = plan_dump(tuple(labels), options, progress or NO_PROGRESS)
+        dumped = set(graph.present())
+        selected = plan.total()
         if not selected:
             raise TransformError(
                 f"{name}: nothing to insert: the selection ({', '.join(labels) or 'all apps'}) holds no rows"
             )
         taken = source.identifiers
         bound = _bound_names(source.tree)
-        builder.imports.reserve(bound)
-        adopted_modules = _adopt_imports(builder, source.tree)
-        builder.taken = set(taken)
-        builder.using = point.using
-        builder.register_models()
-        classes = _classes(source)
-        reused = _reuse(builder, _blocks(source, point, {k: v for k, v in classes.items() if v in dumped}))
-        builder.known_links = _known_links(source, point, classes)
-        builder.number_after(set(taken))
-        named = [(objects.var(rank), block) for objects, rank, block in reused]
-        body = _reindent(builder.statements_text().lstrip("\n"), point.indent)
+        scope = Scope(using=point.using, taken=taken)
+        scope.imports.reserve(bound)
+        adopted_modules = _adopt_imports(scope, source.tree)
+        writer = ScriptWriter(
+            graph,
+            plan,
+            scope=scope,
+            save_each=options.save_each,
+            all_fields=options.all_fields,
+            known_links=_known_links(source, point, classes := _classes(source)),
+            progress=progress or NO_PROGRESS,
+        )
+        writer.register_models()
+        reused = _reuse(writer, _blocks(source, point, {k: v for k, v in classes.items() if v in dumped}))
+        plan.number_after(set(taken))
+        named = [(plan.var(model, rank), block) for model, rank, block in reused]
+        body = _reindent(writer.statements_text().lstrip("\n"), point.indent)
     if not body:
         raise TransformError(
             f"{name}: nothing to insert: the script already creates the {selected} selected object"
             f"{'s' if selected != 1 else ''} and their links"
         )
     edits = [  # in this order where two insert at one offset
-        *_import_edits(source, builder, point, adopted_modules, bound),
+        *_import_edits(source, scope, point, adopted_modules, bound),
         *_name_elements(source, named),
         _body_edit(source, point, body),
     ]
     new_text = apply_edits(text, edits)
-    counts = builder.created()
+    counts = plan.created()
     created = sum(counts.values())
     summary = f"Inserted {created} object{'s' if created != 1 else ''} ({_counts(counts)}) at line {point.line}"
     if named:
@@ -314,8 +321,8 @@ def _module_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
     return [s for s in tree.body if isinstance(s, ast.Import | ast.ImportFrom)]
 
 
-def _adopt_imports(builder: ScriptBuilder, tree: ast.Module) -> set[str]:
-    """Tell the builder the script's module-level imports; the names bound to modules."""
+def _adopt_imports(scope: Scope, tree: ast.Module) -> set[str]:
+    """Tell the writer's scope the script's module-level imports; the names bound to modules."""
     modules: set[str] = set()
     for statement in _module_imports(tree):
         if isinstance(statement, ast.ImportFrom):
@@ -323,11 +330,11 @@ def _adopt_imports(builder: ScriptBuilder, tree: ast.Module) -> set[str]:
                 continue
             for alias in statement.names:
                 if alias.name != "*":
-                    builder.imports.adopt(statement.module, alias.name, alias.asname or alias.name)
+                    scope.imports.adopt(statement.module, alias.name, alias.asname or alias.name)
         else:
             for alias in statement.names:
                 if alias.asname is None:
-                    builder.imports.adopt(alias.name, "", alias.name.split(".")[0])
+                    scope.imports.adopt(alias.name, "", alias.name.split(".")[0])
                     modules.add(alias.name.split(".")[0])
     return modules
 
@@ -335,7 +342,7 @@ def _adopt_imports(builder: ScriptBuilder, tree: ast.Module) -> set[str]:
 def _model_index() -> dict[tuple[str, str], type[models.Model]]:
     from django.apps import apps
 
-    from dumpscript.cst._script import import_module_of
+    from dumpscript.writer import import_module_of
 
     index: dict[tuple[str, str], type[models.Model]] = {}
     for model in apps.get_models(include_auto_created=False):
@@ -485,33 +492,42 @@ def _loaded_names(statement: ast.stmt) -> Iterable[str]:
     return (n.id for n in ast.walk(statement) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
 
 
-def _reuse(builder: StreamBuilder, blocks: dict[type[models.Model], list[_Block]]) -> list[tuple[Objects, int, _Block]]:
+def _reuse(
+    writer: ScriptWriter, blocks: dict[type[models.Model], list[_Block]]
+) -> list[tuple[type[models.Model], int, _Block]]:
     """Mark the dumped objects that a block of the script already creates (a variable's
     block gives them its name). Objects come targets first, so a reference compares by the
-    variable."""
+    variable: until the numbering, only reused objects have a name."""
     if not blocks:
         return []
-    builder.provisional_names()
-    reused: list[tuple[Objects, int, _Block]] = []
-    saved = builder.imports
-    builder.imports = copy.deepcopy(saved)  # encoding values must not add imports
-    try:
-        for objects, rank, obj in builder.created_objects(set(blocks)):
-            deferred = builder.deferred_now.get(id(obj), frozenset())
-            full, _ = builder.kwargs_text(obj, frozenset(), all_fields=True)
-            short, _ = builder.kwargs_text(obj, deferred, all_fields=False)
-            values = dict(_keyword(arg) for arg in full)
-            required = {_keyword(arg)[0] for arg in short}
-            for block in blocks[obj.model]:
-                if block.used or not required <= block.keywords.keys() <= values.keys():
-                    continue
-                if all(values[key] == value for key, value in block.keywords.items()):
-                    block.used = True
-                    builder.reuse(objects, rank, block.var)
-                    reused.append((objects, rank, block))
-                    break
-    finally:
-        builder.imports = saved
+    from dumpscript.writer import Arguments, RowReader, Scope
+
+    plan, graph = writer.plan, writer.graph
+    plan.provisional = True
+    probe = Scope(writer.scope.using)  # encoding values must not add imports to the script
+    probe.imports = copy.deepcopy(writer.scope.imports)
+    reader = RowReader(graph, plan)
+    arguments = Arguments(probe, graph, reader)
+    reused: list[tuple[type[models.Model], int, _Block]] = []
+    for span in plan.spans:
+        if span.model not in blocks:
+            continue
+        for offset in range(span.start, span.stop, 1000):
+            for obj in reader.read(span.model, offset, min(offset + 1000, span.stop)):
+                full, _ = arguments.text(obj, frozenset(), all_fields=True)
+                short, _ = arguments.text(obj, obj.deferred, all_fields=False)
+                values = dict(_keyword(arg) for arg in full)
+                required = {_keyword(arg)[0] for arg in short}
+                for block in blocks[obj.model]:
+                    if block.used or not required <= block.keywords.keys() <= values.keys():
+                        continue
+                    if all(values[key] == value for key, value in block.keywords.items()):
+                        block.used = True
+                        rank = graph.by_model[obj.model].find(obj.pk)
+                        plan.reuse(obj.model, rank, block.var)
+                        reader.forget()
+                        reused.append((obj.model, rank, block))
+                        break
     return reused
 
 
@@ -555,12 +571,12 @@ def _dump_expression(text: str) -> str:
 
 
 def _import_edits(
-    source: Source, builder: ScriptBuilder, point: _Point, adopted_modules: set[str], bound: set[str]
+    source: Source, scope: Scope, point: _Point, adopted_modules: set[str], bound: set[str]
 ) -> list[TextEdit]:
     from dumpscript.cst._imports import from_import
     from dumpscript.cst._render import module_code
 
-    modules, names = builder.imports.added()
+    modules, names = scope.imports.added()
     tree = source.tree
     for module in modules:
         top = module.split(".")[0]

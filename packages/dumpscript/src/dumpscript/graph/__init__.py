@@ -1,0 +1,36 @@
+"""The selection → the graph: the objects to dump (compact arrays per model), what each points
+at, and the many-to-many links. The one place that knows the kinds of relation."""
+
+from dumpscript.graph._graph import RANGE_ROWS, Graph, Links
+from dumpscript.graph._objects import Keys, Objects, sort_key
+from dumpscript.graph._relations import (
+    GenericFK,
+    Lookup,
+    Model,
+    Reference,
+    concrete_of,
+    generic_fks,
+    nullable,
+    parent_link,
+    root_model,
+    written_fields,
+)
+
+__all__ = [
+    "RANGE_ROWS",
+    "GenericFK",
+    "Graph",
+    "Keys",
+    "Links",
+    "Lookup",
+    "Model",
+    "Objects",
+    "Reference",
+    "concrete_of",
+    "generic_fks",
+    "nullable",
+    "parent_link",
+    "root_model",
+    "sort_key",
+    "written_fields",
+]

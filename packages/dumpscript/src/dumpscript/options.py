@@ -1,0 +1,50 @@
+"""The options of a dump: the keyword arguments of ``manage.py dumpscript``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS
+
+
+@dataclass(frozen=True)
+class DumpOptions:
+    """What to dump and how; the keyword arguments of ``manage.py dumpscript``."""
+
+    using: str = DEFAULT_DB_ALIAS
+    """Database alias to read from."""
+    exclude: Sequence[str] = ()
+    """App labels or ``app.Model`` labels to leave out of the selection."""
+    keep_pks: bool = False
+    """Write auto-increment primary keys too (by default they are left to the database)."""
+    natural_foreign: bool = False
+    """Look up objects outside the selection by natural key instead of including them."""
+    use_default_manager: bool = False
+    """Select rows through each model's default manager (as ``dumpdata`` does) instead of the
+    base manager, so rows a custom default manager hides are left out."""
+    pks: Sequence[Any] | None = None
+    """Only these primary keys (with a single model label)."""
+    lookups: dict[str, Sequence[str]] | None = None
+    """``{"app.Model": ["field", ...]}``: objects of these models outside the selection are
+    found by these fields when the script runs (``Model.objects.get(email=...)``), not created.
+    The fields should be unique together and not relations."""
+    save_each: bool = False
+    """Save every object with ``obj.save(using=using)``, sending ``pre_save``/``post_save``,
+    instead of one ``bulk_create`` per batch (much slower to load)."""
+    limit: int | None = None
+    """At most this many rows of each selected model (the first by primary key). Objects
+    they point at are still included."""
+    filter: dict[str, Any] | None = None
+    """Field lookups that select the rows of the selected models, as for
+    ``QuerySet.filter(**filter)`` (``{"question__startswith": "What"}``)."""
+    workers: int | None = None
+    """Processes that write a large script (from 20,000 objects): 2 lets a forked process
+    write half of it, reading the same snapshot; 1 writes it in this process. Default: 2 on a
+    machine with several cores. Dumps from a thread other than the main one, inside a
+    caller's transaction, or of SQLite databases in memory or in WAL mode use one process."""
+    all_fields: bool = False
+    """Write every field. By default a field whose value is what the model sets when the
+    argument is left out (``None`` for a nullable field, ``""`` for text, a constant
+    ``default=``) is not written."""

@@ -1,0 +1,185 @@
+"""Options → the selection: the concrete models to dump, the rows of each, and the models whose
+rows are looked up when the script runs instead of created."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
+from django.db import models
+
+from dumpscript.errors import SelectionError
+from dumpscript.options import DumpOptions
+
+Model = type[models.Model]
+
+# Rows that migrations create; scripts look them up by natural key instead of creating them.
+LOOKUP_MODELS = ("contenttypes.ContentType", "auth.Permission")
+
+
+def lookup_models() -> set[type[models.Model]]:
+    found = set()
+    for label in LOOKUP_MODELS:
+        try:
+            found.add(apps.get_model(label))
+        except LookupError:
+            continue
+    return found
+
+
+def _dumpable(model: type[models.Model]) -> bool:
+    opts = model._meta
+    return opts.managed and not opts.swapped
+
+
+def _concrete(model: type[models.Model]) -> type[models.Model]:
+    concrete = model._meta.concrete_model
+    assert concrete is not None
+    return concrete
+
+
+def _models_for(label: str) -> list[type[models.Model]]:
+    if "." in label:
+        app_label, _, model_name = label.partition(".")
+        try:
+            app_config = apps.get_app_config(app_label)
+        except LookupError:
+            raise SelectionError(f"Unknown app {app_label!r} in {label!r}") from None
+        try:
+            model = app_config.get_model(model_name)
+        except LookupError:
+            raise SelectionError(f"Unknown model {label!r}: app {app_label!r} has no model {model_name!r}") from None
+        concrete = _concrete(model)
+        if concrete in lookup_models():
+            raise SelectionError(
+                f"Cannot dump {label}: its rows are created by migrations; scripts look them up by natural key"
+            )
+        if not concrete._meta.managed:
+            raise SelectionError(f"Cannot dump {label}: it is not managed by Django (Meta.managed = False)")
+        if concrete._meta.swapped:
+            raise SelectionError(f"Cannot dump {label}: it is swapped out for {concrete._meta.swapped}")
+        return [concrete]
+    try:
+        app_config = apps.get_app_config(label)
+    except LookupError:
+        raise SelectionError(f"Unknown app {label!r}: no installed app has that label") from None
+    return [_concrete(model) for model in app_config.get_models() if _dumpable(_concrete(model))]
+
+
+def resolve(labels: Iterable[str], exclude: Iterable[str] = ()) -> list[type[models.Model]]:
+    """The concrete models that ``labels`` name, proxies folded into their concrete model.
+
+    No labels means every model of every app, except the rows migrations create
+    (content types and permissions), which scripts look up by natural key.
+    """
+    labels = list(labels)
+    if labels:
+        selected = [model for label in labels for model in _models_for(label)]
+    else:
+        skip = lookup_models()
+        selected = [_concrete(model) for model in apps.get_models() if _dumpable(model) and model not in skip]
+    excluded = {model for label in exclude for model in _models_for(label)}
+    unique: dict[str, type[models.Model]] = {}
+    for model in selected:
+        if model not in excluded:
+            unique.setdefault(model._meta.label, model)
+    if not unique:
+        raise SelectionError(f"Nothing to dump: {' '.join(labels) or 'all apps'} selects no model")
+    return list(unique.values())
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a dump reads: the selected models and their rows, and which rows outside them are
+    looked up (found when the script runs) rather than created."""
+
+    selected: list[Model]
+    """The selected concrete models."""
+    pks: list[Any] | None = None
+    filter: dict[str, Any] | None = None
+    limit: int | None = None
+    use_default_manager: bool = False
+    natural_foreign: bool = False
+    lookups: dict[Model, tuple[str, ...]] = field(default_factory=dict)
+    """Models (and their multi-table children) found by these fields when outside the selection."""
+    migrated: frozenset[Model] = field(default_factory=lambda: frozenset(lookup_models()))
+    """Models whose rows migrations create: always looked up by natural key."""
+
+    def rows(self, model: Model, using: str) -> models.QuerySet[Any]:
+        """The rows of a selected model, by primary key: the options' keys, filter and limit."""
+        manager = model._default_manager if self.use_default_manager else model._base_manager
+        queryset = manager.using(using).order_by("pk")
+        if self.pks is not None:
+            queryset = queryset.filter(pk__in=self.pks)
+        if self.filter:
+            try:
+                queryset = queryset.filter(**self.filter)
+            except (FieldError, ValueError, TypeError, ValidationError) as error:
+                message = str(error).splitlines()[0] if str(error) else type(error).__name__
+                raise SelectionError(f"Cannot filter {model._meta.label}: {message}") from None
+        if self.limit is not None:
+            queryset = queryset[: self.limit]
+        return queryset
+
+    def is_lookup(self, model: Model) -> bool:
+        """Rows of ``model`` are found when the script runs (by natural key or by the fields the
+        options name), not created: content types and permissions, models outside the selection
+        with ``natural_foreign``, and models (or their multi-table children) with ``lookups``."""
+        if model in self.migrated:
+            return True
+        if model in self.selected:
+            return False
+        if self.lookup_fields(model):
+            return True
+        return (
+            self.natural_foreign
+            and hasattr(model, "natural_key")
+            and hasattr(model._default_manager, "get_by_natural_key")
+        )
+
+    def lookup_fields(self, model: Model) -> tuple[str, ...]:
+        """The fields that find a row of ``model`` (or of a parent model) given by ``lookups``."""
+        if model in self.migrated:
+            return ()
+        for klass in [model, *model._meta.get_parent_list()]:
+            if klass in self.lookups:
+                return self.lookups[klass]
+        return ()
+
+
+def select(labels: Sequence[str], options: DumpOptions) -> Selection:
+    """The selection that ``labels`` (``app`` or ``app.Model``) and ``options`` make."""
+    models_ = resolve(labels, options.exclude)
+    if options.pks is not None and (len(labels) != 1 or "." not in labels[0]):
+        raise SelectionError("Primary keys can only be given with a single app.Model label")
+    return Selection(
+        models_,
+        pks=list(options.pks) if options.pks is not None else None,
+        filter=options.filter,
+        limit=options.limit,
+        use_default_manager=options.use_default_manager,
+        natural_foreign=options.natural_foreign,
+        lookups=_lookup_models(options.lookups or {}),
+    )
+
+
+def _lookup_models(lookups: dict[str, Sequence[str]]) -> dict[Model, tuple[str, ...]]:
+    result = {}
+    for label, fields in lookups.items():
+        (model,) = resolve([label]) if "." in label else (None,)
+        if model is None:
+            raise SelectionError(f"Cannot look up {label!r}: give an app.Model label")
+        for name in fields:
+            try:
+                found = model._meta.get_field(name)
+            except FieldDoesNotExist:
+                raise SelectionError(f"Cannot look up {label} by {name!r}: {label} has no field {name!r}") from None
+            if found.is_relation:
+                raise SelectionError(f"Cannot look up {label} by {name!r}: it is a relation")
+        if not fields:
+            raise SelectionError(f"Cannot look up {label}: name at least one field")
+        result[model] = tuple(fields)
+    return result

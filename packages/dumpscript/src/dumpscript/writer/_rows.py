@@ -1,0 +1,179 @@
+"""Rows read again a batch at a time, as the objects the writer writes: their values, and what
+each reference points at (an object's variable, or a looked-up row)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from dumpscript.errors import DumpscriptError
+from dumpscript.graph import Graph, Lookup, Model, Objects, Reference, parent_link, root_model, sort_key
+from dumpscript.graph._relations import references
+from dumpscript.plan import Plan
+
+Target = str | Lookup
+"""What a reference points at: the variable of an object of the script, or a looked-up row."""
+
+_NONE: frozenset[str] = frozenset()
+
+
+@dataclass(eq=False)
+class Obj:
+    """One object to write: its row's values and the targets of its references."""
+
+    model: Model
+    pk: Any
+    values: dict[str, Any]
+    """Field attname → value, for every field the script writes."""
+    var: str = ""
+    targets: dict[str, Target] = field(default_factory=dict)
+    """Reference name → what it points at (references to missing rows are absent)."""
+    link: str = ""
+    """For a second child of one parent row: the parent-link field, set to the object that
+    creates the shared row (in :attr:`targets`)."""
+    referenced: bool = False
+    """A later statement refers to it: it gets a variable."""
+    deferred: set[str] | frozenset[str] = _NONE
+    """The names of its references that are set after it is created."""
+
+    @property
+    def label(self) -> str:
+        """``app.Model(pk=…)``, for messages."""
+        return f"{self.model._meta.label}(pk={self.pk!r})"
+
+
+class RowReader:
+    """Reads the objects of a span a batch at a time (one query per batch)."""
+
+    def __init__(self, graph: Graph, plan: Plan) -> None:
+        self.graph, self.plan = graph, plan
+        self._columns: dict[Model, tuple[list[str], list[Reference]]] = {}
+        self._resolvers: dict[Model, list[tuple[str, int, Callable[[Any], Target | None]]]] = {}
+        self._targets: dict[Model, Callable[[Any], Target | None]] = {}
+
+    def forget(self) -> None:
+        """Names changed (an object is reused): resolve targets anew."""
+        self._resolvers.clear()
+        self._targets.clear()
+
+    def columns(self, model: Model) -> tuple[list[str], list[Reference]]:
+        """The columns of ``model``'s rows (the written fields) and its references in them."""
+        if model not in self._columns:
+            fields = self.graph.fields(model)
+            names = [f.attname for f in fields]
+            self._columns[model] = (names, references(model, fields, names))
+        return self._columns[model]
+
+    def rows(self, objects: Objects, start: int, stop: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """``(key rank, row)`` of the objects at creation positions ``start`` to ``stop``, in
+        creation order: one batch read again."""
+        model = objects.model
+        keys = self.plan.creation_keys(objects, start, stop)
+        names, _ = self.columns(model)
+        rows = {row[0]: row for row in self.graph.rows(model, sorted(keys, key=sort_key), names)}
+        for position, key in enumerate(keys, start):
+            row = rows.get(key)
+            if row is None:
+                raise DumpscriptError(
+                    f"{model._meta.label}(pk={key!r}) was deleted while it was being dumped; dump again"
+                )
+            yield self.plan.rank(model, position), row
+
+    def read(self, model: Model, start: int, stop: int) -> list[Obj]:
+        """The objects at creation positions ``start`` to ``stop`` of ``model`` (but those the
+        script being edited creates already), with their values and targets."""
+        plan = self.plan
+        objects = self.graph.by_model[model]
+        names, refs = self.columns(model)
+        resolvers = self.resolvers(model)
+        generic = [ref for ref in refs if ref.kind == "generic"]
+        family = len(self.graph.families[root_model(model)]) > 1
+        result = []
+        for rank, row in self.rows(objects, start, stop):
+            if plan.is_reused(model, rank):
+                continue
+            key = row[0]
+            obj = Obj(model, key, dict(zip(names, row[1:], strict=True)), plan.var(model, rank))
+            obj.referenced = plan.referenced(objects, rank)
+            obj.deferred = plan.deferred_names.get((model, rank), _NONE)
+            if family:
+                primary = self.graph.primary(objects, key)
+                if primary is not None:
+                    obj.link = parent_link(model, primary[0].model)
+                    obj.targets[obj.link] = plan.var(primary[0].model, primary[1])
+            targets = obj.targets
+            for name, column, resolve in resolvers:
+                value = row[column]
+                if value is not None:
+                    target = resolve(value)
+                    if target is not None:
+                        targets[name] = target
+            if generic:
+                for name, target_model, target_key in self.graph.targets_of(row, generic):
+                    target = self.resolver(target_model)(target_key)
+                    if target is not None:
+                        targets[name] = target
+            result.append(obj)
+        return result
+
+    def resolvers(self, model: Model) -> list[tuple[str, int, Callable[[Any], Target | None]]]:
+        """``(name, column, value → target)`` of each foreign key of ``model``'s rows."""
+        if model not in self._resolvers:
+            _, refs = self.columns(model)
+            found = []
+            graph = self.graph
+            for ref in refs:
+                if ref.target is None:
+                    continue
+                if ref.kind == "key":
+                    found.append((ref.name, ref.column, self.resolver(ref.target)))
+                elif graph.is_lookup(ref.target):  # a looked-up row, by another unique field
+                    found.append((ref.name, ref.column, partial(_natural_by_value, graph.natural, ref.target, ref.by)))
+                else:  # by another unique field: its value → the key → the target
+                    by_value = graph.by_value.get((ref.target, ref.by), {})
+                    found.append((ref.name, ref.column, partial(_by_value, by_value, self.resolver(ref.target))))
+            self._resolvers[model] = found
+        return self._resolvers[model]
+
+    def resolver(self, model: Model) -> Callable[[Any], Target | None]:
+        """Key of a ``model`` row → its object's variable, or its lookup."""
+        if model in self._targets:
+            return self._targets[model]
+        graph, plan = self.graph, self.plan
+        if graph.is_lookup(model):
+            resolve: Callable[[Any], Target | None] = partial(_natural, graph.natural, model)
+        else:
+            cache: dict[Any, tuple[Any, str]] = {}
+
+            def resolve(key: Any) -> Target | None:
+                cached = cache.get(key)
+                if cached is None or type(cached[0]) is not type(key):
+                    found = graph.find(model, key)
+                    if found is None:
+                        return None
+                    cached = (key, plan.var(found[0].model, found[1]))
+                    if len(cache) >= 4096:  # a few targets referenced often (tags), not every one
+                        cache.clear()
+                    cache[key] = cached
+                return cached[1]
+
+        self._targets[model] = resolve
+        return resolve
+
+
+def _natural(natural: dict[tuple[Model, Any], Lookup], model: Model, key: Any) -> Lookup | None:
+    return natural.get((model, key))
+
+
+def _natural_by_value(
+    natural: dict[tuple[Model, Any], Lookup], model: Model, attname: str, value: Any
+) -> Lookup | None:
+    return natural.get((model, ("value", attname, value)))
+
+
+def _by_value(keys: dict[Any, Any], resolve: Callable[[Any], Target | None], value: Any) -> Target | None:
+    """A reference by another unique field: its value → the row's key → the target."""
+    key = keys.get(value)
+    return None if key is None else resolve(key)
