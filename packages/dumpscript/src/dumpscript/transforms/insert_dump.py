@@ -44,8 +44,8 @@ from dumpscript.transforms._source import Change, Source, TextEdit, apply_edits
 if TYPE_CHECKING:
     from django.db import models
 
-    from dumpscript.options import DumpOptions
     from dumpscript._progress import Progress
+    from dumpscript.options import DumpOptions
     from dumpscript.writer import Scope, ScriptWriter
 
 _MANAGER_METHODS = frozenset({"create"})
