@@ -189,3 +189,24 @@ def test_limit_and_filter_select_rows(dbs: Databases) -> None:
         dump_script("testapp.Tag", options=DumpOptions(filter={"nope": 1}))
     result = dbs.manage("dumpscript", "testapp.Tag", "--limit", "1")
     assert result.returncode == 0 and 'Tag(name="a")' in result.stdout and 'Tag(name="b")' not in result.stdout
+
+
+def test_filter_on_the_command_line(dbs: Databases) -> None:
+    ann = m.Author.objects.create(name="Ann", email="ann@example.com")
+    for title in ["Alpha", "Beta", "Gamma"]:
+        m.Book.objects.create(title=title, author=ann)
+    result = dbs.manage("dumpscript", "testapp.Book", "--filter", "title__in=Alpha,Gamma", "--filter", "pk__gt=0")
+    assert result.returncode == 0, result.stderr
+    assert 'title="Alpha"' in result.stdout and 'title="Gamma"' in result.stdout
+    assert 'title="Beta"' not in result.stdout
+    assert 'Author(name="Ann"' in result.stdout  # what the rows point at comes along
+    result = dbs.manage("dumpscript", "testapp.Book", "--filter", "author__isnull=false", "--filter", "title=Beta")
+    assert result.returncode == 0 and 'title="Beta"' in result.stdout and "Alpha" not in result.stdout
+    for bad, message in [
+        ("nope=1", "Cannot filter testapp.Book: Cannot resolve keyword 'nope'"),
+        ("title", "Cannot filter by 'title': write it as field__lookup=value"),
+        ("author__isnull=maybe", "__isnull takes true or false"),
+    ]:
+        result = dbs.manage("dumpscript", "testapp.Book", "--filter", bad)
+        assert result.returncode == 1 and message in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1

@@ -13,7 +13,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -36,10 +36,13 @@ would close the parent's session)."""
 
 
 class Unit(NamedTuple):
+    """A piece of the script's work: its weight (values to write), its model's label and rows
+    (for the progress line), and what writes its statements."""
+
     weight: int
     label: str
     rows: int
-    render: Callable[[], list[Piece]]
+    render: Callable[[], Iterable[Piece]]
 
 
 class Child:

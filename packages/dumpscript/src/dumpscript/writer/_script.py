@@ -106,16 +106,13 @@ class ScriptWriter:
                         rows = min(BATCH, count - offset)
                         render = partial(self.objects.compiled_batch, span, offset, first)
                         units.append(Unit(rows * columns, label, rows, render))
-                else:
-                    render = partial(self._general, span, first)
+                else:  # one unit, written as it is read (auto_now values are set after the span)
+                    render = partial(self.objects.general_span, span, first)
                     units.append(Unit(count * columns, label, count, render))
                 first = False
             if section.deferred:
                 units.append(Unit(len(section.deferred), "", 0, partial(self.objects.deferred, section.deferred)))
         return units
-
-    def _general(self, span: object, first: bool) -> list[Piece]:
-        return list(self.objects.general_span(span, first))  # type: ignore[arg-type]
 
     def statements_text(self) -> str:
         """The text of the statements, without the script around them, indented one level

@@ -73,6 +73,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--pks", help="only these primary keys, comma separated (one app.Model label)")
         parser.add_argument(
+            "--filter",
+            action="append",
+            default=[],
+            metavar="FIELD__LOOKUP=VALUE",
+            help="only the rows of the selected models that match this queryset lookup (repeat: all must "
+            "match); __in takes comma-separated values, __isnull true or false",
+        )
+        parser.add_argument(
             "--limit", type=int, metavar="N", help="at most N rows of each selected model (the first by primary key)"
         )
         parser.add_argument(
@@ -109,6 +117,7 @@ class Command(BaseCommand):
             save_each=options["save_each"],
             all_fields=options["all_fields"],
             lookups=lookups,
+            filter=_filters(options["filter"]) or None,
         )
         output = options["output"]
         stream: Any = getattr(self.stderr, "_out", sys.stderr)  # the stream under Django's wrapper
@@ -146,6 +155,25 @@ class Command(BaseCommand):
             write_atomic(path, change.text)
         if options["verbosity"] >= 1:
             self.stderr.write(change.summary + ("" if options["dry_run"] else f"; wrote {path}"))
+
+
+def _filters(specs: list[str]) -> dict[str, Any]:
+    """``["question__startswith=What", "pk__in=1,2"]`` → queryset filter keyword arguments."""
+    result: dict[str, Any] = {}
+    for spec in specs:
+        key, equal, value = spec.partition("=")
+        key = key.strip()
+        if not equal or not key:
+            raise CommandError(f"Cannot filter by {spec!r}: write it as field__lookup=value")
+        if key.endswith("__in"):
+            result[key] = [part.strip() for part in value.split(",")]
+        elif key.endswith("__isnull"):
+            if value.strip().lower() not in ("true", "false"):
+                raise CommandError(f"Cannot filter by {spec!r}: __isnull takes true or false")
+            result[key] = value.strip().lower() == "true"
+        else:
+            result[key] = value
+    return result
 
 
 class _Verbatim(io.TextIOBase):
