@@ -19,6 +19,7 @@ from dumpscript.graph import Graph, Model, nullable, parent_link, root_model
 from dumpscript.ordering._arrays import Cycle, components, cycle_path, defer, levels, strongly_connected
 
 __all__ = [
+    "Cycle",
     "DeferredLink",
     "Ordering",
     "Placement",
