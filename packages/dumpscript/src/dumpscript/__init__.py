@@ -6,6 +6,7 @@ tools that edit it further; ``load_script(path)`` runs a script in one transacti
 """
 
 from dumpscript._api import check_output_name, dump_module, dump_script, write_script
+from dumpscript._progress import Progress
 from dumpscript.errors import (
     CycleError,
     DumpscriptError,
@@ -27,6 +28,7 @@ __all__ = [
     "Encoder",
     "LoadResult",
     "OutputNameError",
+    "Progress",
     "ScriptError",
     "SelectionError",
     "TransformError",

@@ -15,7 +15,7 @@ from dumpscript.errors import TransformError
 from dumpscript.transforms._source import Change, Source, TextEdit, apply_edits, parse_lines
 from dumpscript.transforms.fold_loop import FoldIntoLoop, Run, find_runs, fold_loop, select_run
 from dumpscript.transforms.grow_loop import GrowLoop, grow_loop
-from dumpscript.transforms.insert_dump import insert_dump
+from dumpscript.transforms.insert_dump import insert_dump, model_index
 
 __all__ = [
     "Change",
@@ -30,6 +30,7 @@ __all__ = [
     "fold_loop",
     "grow_loop",
     "insert_dump",
+    "model_index",
     "parse_lines",
     "select_run",
 ]

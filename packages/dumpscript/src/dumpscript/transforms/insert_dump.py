@@ -339,7 +339,9 @@ def _adopt_imports(scope: Scope, tree: ast.Module) -> set[str]:
     return modules
 
 
-def _model_index() -> dict[tuple[str, str], type[models.Model]]:
+def model_index() -> dict[tuple[str, str], type[models.Model]]:
+    """``(module, class name) → model`` for every installed model, by the module that defines it
+    and by the module scripts import it from (its app's ``models``)."""
     from django.apps import apps
 
     from dumpscript.writer import import_module_of
@@ -353,7 +355,7 @@ def _model_index() -> dict[tuple[str, str], type[models.Model]]:
 
 def _classes(source: Source) -> dict[str, type[models.Model]]:
     """The script's names for model classes (from its module-level imports)."""
-    index = _model_index()
+    index = model_index()
     classes: dict[str, type[models.Model]] = {}
     for statement in _module_imports(source.tree):
         if isinstance(statement, ast.ImportFrom) and statement.module and not statement.level:
@@ -732,4 +734,4 @@ def _merge(source: Source, statement: ast.ImportFrom, pairs: list[tuple[str, str
     return TextEdit(start, end, cst.Module(body=[]).code_for_node(imported.with_changes(names=new_names)))
 
 
-__all__ = ["insert_dump"]
+__all__ = ["insert_dump", "model_index"]

@@ -104,11 +104,11 @@ class ScriptWriter:
                 if self.objects.compiled(model):
                     for offset in range(0, count, BATCH):
                         rows = min(BATCH, count - offset)
-                        render = partial(self.objects.compiled_batch, span, offset, first)
-                        units.append(Unit(rows * columns, label, rows, render))
+                        batch = partial(self.objects.compiled_batch, span, offset, first)
+                        units.append(Unit(rows * columns, label, rows, batch))
                 else:  # one unit, written as it is read (auto_now values are set after the span)
-                    render = partial(self.objects.general_span, span, first)
-                    units.append(Unit(count * columns, label, count, render))
+                    whole = partial(self.objects.general_span, span, first)
+                    units.append(Unit(count * columns, label, count, whole))
                 first = False
             if section.deferred:
                 units.append(Unit(len(section.deferred), "", 0, partial(self.objects.deferred, section.deferred)))

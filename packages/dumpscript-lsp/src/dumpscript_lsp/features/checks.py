@@ -79,9 +79,9 @@ def _edit(source: Source, start: int, end: int, text: str = "") -> list[Any]:
 def _schema(source: Source, tree: ast.Module) -> list[types.Diagnostic]:
     from django.apps import apps
 
-    from dumpscript.transforms.insert_dump import _model_index
+    from dumpscript.transforms import model_index
 
-    index = _model_index()  # (module, class name) → model
+    index = model_index()  # (module, class name) → model
     models_modules = {module for module, _ in index} | {f"{config.name}.models" for config in apps.get_app_configs()}
     classes: dict[str, Any] = {}
     missing: dict[str, tuple[str, ast.ImportFrom, ast.alias]] = {}

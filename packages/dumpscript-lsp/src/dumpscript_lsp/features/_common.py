@@ -1,0 +1,46 @@
+"""What the features share: the errors a command answers with a message, and the argument of
+``workspace/executeCommand``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import DatabaseError
+from lsprotocol import types
+
+from dumpscript import DumpscriptError
+from dumpscript_lsp.base import DumpscriptServer
+from dumpscript_lsp.project import ProjectUnavailable
+
+EXPECTED = (DumpscriptError, ProjectUnavailable, DatabaseError)
+"""Errors a command answers with a message (the server goes on)."""
+
+
+def argument(arguments: tuple[Any, ...]) -> dict[str, Any]:
+    """The one argument of a dumpscript command: an object with named fields."""
+    if len(arguments) == 1 and isinstance(arguments[0], dict):
+        return arguments[0]
+    if not arguments:
+        return {}
+    raise ValueError("dumpscript commands take one argument, an object with named fields")
+
+
+def describe(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if isinstance(error, DatabaseError) else text
+
+
+def failed(ls: DumpscriptServer, error: Exception) -> dict[str, Any]:
+    """Tell the user why a command failed; its answer."""
+    message = describe(error)
+    if isinstance(error, DatabaseError):
+        message = f"cannot use the database: {message}"
+    ls.tell(f"dumpscript: {message}", types.MessageType.Error)
+    return {"error": message}
+
+
+def counts(labels: list[str]) -> dict[str, int]:
+    """Rows per model label (Django thread)."""
+    from django.apps import apps
+
+    return {label: apps.get_model(label)._base_manager.count() for label in labels}

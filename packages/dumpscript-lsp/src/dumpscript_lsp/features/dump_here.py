@@ -1,0 +1,211 @@
+"""*Dump … rows here*: insert rows from the database into the document at the cursor (code
+actions for the models the cursor names or the file imports, resolved lazily; the
+``dumpscript.dumpModel`` and ``dumpscript.dumpModelHere`` commands)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from django.db import DatabaseError
+from lsprotocol import types
+
+from dumpscript import DumpOptions
+from dumpscript.transforms import Source, insert_dump, model_index
+from dumpscript_lsp.base import DumpscriptServer
+from dumpscript_lsp.documents import lines_of, to_offset
+from dumpscript_lsp.features._common import EXPECTED, argument, counts, describe, failed
+from dumpscript_lsp.project import ProjectUnavailable
+
+KIND = "refactor.dumpscript.dump"
+MAX_MODEL_ACTIONS = 12
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+def register(server: DumpscriptServer) -> None:
+    server.add_code_actions(KIND, actions, resolve_name="dump", resolve=resolve)
+    server.command("dumpscript.dumpModel")(cmd_dump_model)
+    server.command("dumpscript.dumpModelHere")(cmd_dump_model_here)
+
+
+def _words_at(source: Source, position: types.Position, encoding: str) -> list[str]:
+    """The dotted word at the cursor (``testapp.Book``) and the name under it (``Author`` of
+    ``Author.objects``)."""
+    if position.line >= len(source.lines):
+        return []
+    line = source.lines[position.line]
+    column = to_offset(source, position, encoding) - source.line_start(position.line + 1)
+    for match in _WORD.finditer(line):
+        if match.start() <= column <= match.end():
+            words = [match.group()]
+            offset = match.start()
+            for part in match.group().split("."):
+                if offset <= column <= offset + len(part) and part != words[0]:
+                    words.append(part)
+                offset += len(part) + 1
+            return words
+    return []
+
+
+def _imported_models(source: Source) -> dict[str, str]:
+    """The file's names for model classes → ``app.Model`` labels (Django thread)."""
+    index = model_index()
+    found: dict[str, str] = {}
+    for statement in source.module_imports():
+        if hasattr(statement, "module") and statement.module and not getattr(statement, "level", 0):
+            for alias in statement.names:
+                model = index.get((statement.module, alias.name))
+                if model is not None:
+                    found[alias.asname or alias.name] = model._meta.label
+    return found
+
+
+def _models_here(source: Source, words: list[str]) -> tuple[list[str], bool]:
+    """The models to offer at the cursor: the one a word names, or those of the apps the file
+    imports from (``True`` when a word named one). Django thread."""
+    from django.apps import apps
+
+    imported = _imported_models(source)
+    for word in words:
+        if word in imported:
+            return [imported[word]], True
+        if "." in word:
+            try:
+                model = apps.get_model(word)
+            except (LookupError, ValueError):
+                continue
+            return [model._meta.label], True
+    app_labels = sorted({label.split(".")[0] for label in imported.values()})
+    labels = sorted(
+        m._meta.label
+        for app in app_labels
+        for m in apps.get_app_config(app).get_models()
+        if not m._meta.proxy and not m._meta.auto_created
+    )
+    return labels, False
+
+
+def _title(label: str, count: int, limit: int) -> str:
+    model = label.split(".")[-1]
+    if count > limit:
+        return f"Dump {model} rows here (first {limit:,} of {count:,} rows)"
+    return f"Dump {model} rows here ({count:,} row{'s' if count != 1 else ''})"
+
+
+async def actions(
+    ls: DumpscriptServer, params: types.CodeActionParams, source: Source, version: int | None
+) -> list[types.CodeAction]:
+    first, last = lines_of(params.range)
+    if first != last:
+        return []
+    try:  # while the project is still loading (the first seconds), wait for it
+        project = await asyncio.wait_for(ls.django.wait(), timeout=10)
+    except asyncio.TimeoutError:
+        return []
+    if not project.ready:
+        return []
+    position = params.range.start
+    words = _words_at(source, position, ls.encoding)
+    try:
+        labels, named = await ls.django.run(_models_here, source, words)
+        found = await ls.django.run(counts, labels)
+    except ProjectUnavailable:
+        return []
+    except DatabaseError as error:  # the database is down, say: explain once, offer no dump
+        ls.tell_once(
+            "database",
+            f"dumpscript: cannot read the database ({describe(error)}); the Dump actions are off until it answers.",
+        )
+        return []
+    line = _insertion_line(source, position.line + 1)
+    if not named:  # the models of the apps the file imports: those that have rows
+        labels = [label for label in labels if found[label]][:MAX_MODEL_ACTIONS]
+    uri = params.text_document.uri
+    return [
+        types.CodeAction(
+            title=_title(label, found[label], ls.row_limit),
+            kind=KIND,
+            data={"action": "dump", "uri": uri, "version": version, "line": line, "label": label},
+        )
+        for label in labels
+    ]
+
+
+def _insertion_line(source: Source, line: int) -> int:
+    """The line to insert before for a cursor at ``line`` (1-based): that line; after it when
+    it is a comment (``# testapp.Book rows``); after the statement the cursor is inside."""
+    if line <= len(source.lines) and source.lines[line - 1].lstrip().startswith("#"):
+        return line + 1
+    start, end = source.statement_lines(line)
+    return line if start >= line else end + 1
+
+
+async def _change(
+    ls: DumpscriptServer,
+    uri: str,
+    line: int | None,
+    label: str,
+    limit: int | None,
+    filter_: dict[str, Any] | None = None,
+) -> tuple[types.WorkspaceEdit, str]:
+    source, version = ls.document(uri)
+    text, name = source.text, source.name
+    progress = await ls.start_progress(f"Dumping {label}")
+    options = DumpOptions(limit=limit, filter=filter_ or None)
+    try:
+        change = await ls.django.run(
+            lambda: insert_dump(text, label, line=line, options=options, name=name, progress=progress)
+        )
+    finally:
+        if progress is not None:
+            progress.end("done")
+    return ls.workspace_edit(uri, version, ls.edits(source, change.edits)), change.summary
+
+
+async def resolve(ls: DumpscriptServer, action: types.CodeAction) -> types.CodeAction:
+    data = action.data
+    assert isinstance(data, dict)
+    try:
+        action.edit, _ = await _change(ls, data["uri"], data["line"], data["label"], ls.row_limit)
+    except EXPECTED as error:
+        ls.tell(f"dumpscript: {error}", types.MessageType.Error)
+    return action
+
+
+async def cmd_dump_model(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
+    """``{"uri", "line" (1-based; default: end of run()), "label", "filter", "limit"}``: insert
+    the rows into the document and apply the edit."""
+    args = argument(arguments)
+    limit = args.get("limit", ls.row_limit)
+    try:
+        edit, summary = await _change(
+            ls, args["uri"], args.get("line"), args["label"], int(limit) if limit else None, args.get("filter")
+        )
+    except EXPECTED as error:
+        return failed(ls, error)
+    result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=summary))
+    return {"applied": result.applied, "summary": summary}
+
+
+async def cmd_dump_model_here(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
+    """``{"uri", "line"}``: ask which model (``window/showMessageRequest``), then dump it there."""
+    args = argument(arguments)
+    project = await ls.django.wait()
+    if not project.ready:
+        return failed(ls, ProjectUnavailable(project.describe()))
+    source, _ = ls.document(args["uri"])
+    labels, _ = await ls.django.run(_models_here, source, [])
+    found = await ls.django.run(counts, labels or project.models)
+    choices = [label for label in labels or project.models if found[label]][:MAX_MODEL_ACTIONS]
+    answer = await ls.window_show_message_request_async(
+        types.ShowMessageRequestParams(
+            type=types.MessageType.Info,
+            message="dumpscript: dump the rows of which model here?",
+            actions=[types.MessageActionItem(title=label) for label in choices],
+        )
+    )
+    if answer is None:
+        return {"applied": False, "summary": "cancelled"}
+    return await cmd_dump_model(ls, {"uri": args["uri"], "line": args.get("line"), "label": answer.title})

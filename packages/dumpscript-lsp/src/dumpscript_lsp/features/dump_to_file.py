@@ -1,0 +1,41 @@
+"""The ``dumpscript.dumpToFile`` command: write a new script, then show it in the editor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from dumpscript import DumpOptions, Progress, write_script
+from dumpscript_lsp.base import DumpscriptServer
+from dumpscript_lsp.features._common import EXPECTED, argument, failed
+
+
+def register(server: DumpscriptServer) -> None:
+    server.command("dumpscript.dumpToFile")(cmd_dump_to_file)
+
+
+async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
+    """``{"labels": [...], "path", "limit"?}``: write a new script, then ask the editor to show it."""
+    args = argument(arguments)
+    path = Path(args["path"]).expanduser()
+    labels = list(args.get("labels") or [])
+    limit = args.get("limit")
+    progress = await ls.start_progress(f"Dumping {', '.join(labels) or 'all apps'}")
+    try:
+        lines = await ls.django.run(
+            lambda: write_script(
+                path, *labels, options=DumpOptions(limit=limit), progress=progress or Progress(enabled=False)
+            )
+        )
+    except EXPECTED as error:
+        return failed(ls, error)
+    finally:
+        if progress is not None:
+            progress.end("done")
+    uri = from_fs_path(str(path.resolve())) or str(path)
+    await ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=True))
+    ls.tell(f"dumpscript: wrote {path} ({lines:,} lines)")
+    return {"path": str(path), "uri": uri, "lines": lines}
