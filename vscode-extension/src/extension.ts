@@ -387,6 +387,7 @@ interface LoadArgs {
 interface LoadResult {
   error?: string;
   loaded?: boolean;
+  cancelled?: boolean;
   created?: Record<string, number>;
 }
 
@@ -396,6 +397,8 @@ function describeRows(created: Record<string, number> | undefined): string {
   return `${total} rows (${entries.map(([label, count]) => `${label}: ${count}`).join(", ") || "none"})`;
 }
 
+// The server runs the flow (a dry run, its confirmation, the load); the editor saves the
+// document first and reports the outcome.
 async function loadScript(args?: LoadArgs): Promise<unknown> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
@@ -407,38 +410,18 @@ async function loadScript(args?: LoadArgs): Promise<unknown> {
   }
   const database = args?.database ?? "default";
   const name = path.basename(document.uri.fsPath);
-  output.appendLine(`Dry run of ${name} on ${database}…`);
-  const dry = await server<LoadResult>("dumpscript.loadScript", {
-    uri: document.uri.toString(),
-    database,
-    dryRun: true,
-  });
-  if (reportFailure(dry)) {
-    output.show(true);
-    return dry;
-  }
-  output.appendLine(`Dry run: it would create ${describeRows(dry?.created)}; nothing was saved.`);
-  let confirmed = args?.confirmed === true;
-  if (!confirmed) {
-    const answer = await vscode.window.showWarningMessage(
-      `Load ${name} into database "${database}"? The dry run creates ${describeRows(dry?.created)}.`,
-      { modal: true },
-      "Load",
-    );
-    confirmed = answer === "Load";
-  }
-  if (!confirmed) {
-    output.appendLine("Not loaded.");
-    return { loaded: false };
-  }
   const result = await server<LoadResult>("dumpscript.loadScript", {
     uri: document.uri.toString(),
     database,
-    confirmed: true,
+    confirmed: args?.confirmed === true,
   });
-  if (!reportFailure(result)) {
-    output.appendLine(`Loaded ${name} into ${database}: created ${describeRows(result?.created)}.`);
+  if (reportFailure(result)) {
+    output.show(true);
+  } else if (result?.loaded) {
+    output.appendLine(`Loaded ${name} into ${database}: created ${describeRows(result.created)}.`);
+    output.show(true);
+  } else {
+    output.appendLine(`Not loaded: ${name} (it would create ${describeRows(result?.created)}).`);
   }
-  output.show(true);
   return result;
 }

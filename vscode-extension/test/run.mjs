@@ -329,12 +329,13 @@ try {
   await quickPick("extra_data.py");
   await page.locator(".tab", { hasText: "extra_data.py" }).waitFor();
   await palette("Dumpscript: Load This Script into the Database");
-  const confirm = page.locator(".monaco-dialog-box");
+  // The server's confirmation (the only one), shown by VS Code as a notification with buttons.
+  const confirm = page.locator(".notification-toast", { hasText: "load extra_data.py into database" });
   await confirm.waitFor({ timeout: 30000 });
   const question = await confirm.innerText();
-  check(question.includes('Load extra_data.py into database "default"?') && question.includes("polls.Tag: 1"), "a confirmation shows the dry run's rows");
+  check(question.includes("load extra_data.py into database 'default'?") && question.includes("polls.Tag: 1"), "a confirmation shows the dry run's rows");
   await shot("6-load-confirmation");
-  await confirm.locator(".monaco-button", { hasText: "Load" }).click();
+  await confirm.locator(".monaco-button", { hasText: "Load" }).first().click();
   await waitFor(
     () =>
       py([

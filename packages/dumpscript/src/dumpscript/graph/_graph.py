@@ -10,8 +10,9 @@ migrations create), and the models the options name, are looked up instead of in
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -72,15 +73,10 @@ class Graph:
         self.max_params = min(connections[using].features.max_query_params or 999, 999) - 10
         self._fields: dict[Model, list[AnyField]] = {}
         self._references: dict[Model, tuple[list[str], list[Reference]]] = {}
-        self._lookup_pending: dict[Model, set[Any]] = defaultdict(set)
-        self._wanted: dict[Model, dict[Any, set[Model]]] = defaultdict(dict)
         self._ct_cache: dict[int, Model | None] = {}
         self.by_value: dict[tuple[Model, str], dict[Any, Any]] = {}
         """``(model, field attname) → {value: primary key or None}`` for references by a field."""
-        self._value_pending: dict[tuple[Model, str], dict[Any, set[Model]]] = defaultdict(dict)
-        self._read_selected()
-        self._collect_m2m()
-        self._close()
+        _Closure(self).run()
 
     # -- objects ---------------------------------------------------------------------------
 
@@ -123,40 +119,6 @@ class Graph:
             if rank >= 0:
                 return other, rank
         return None
-
-    def _read_selected(self) -> None:
-        # Most derived models first: a child object covers its parent rows.
-        ordered = sorted(self.selection.selected, key=lambda m: (-len(m._meta.get_parent_list()), m._meta.label))
-        for model in ordered:
-            family = list(self.families.get(root_model(model), ()))
-            label = model._meta.label
-            found = Collector()
-            chunk: list[Any] = []
-            for pk in self.selection.rows(model, self.using).values_list("pk", flat=True).iterator(chunk_size=2000):
-                chunk.append(pk)
-                if len(chunk) == 2000:
-                    found.extend(_uncovered(model, family, chunk))
-                    self.progress.advance(label, len(chunk))
-                    chunk = []
-            found.extend(_uncovered(model, family, chunk))
-            self.progress.advance(label, len(chunk))
-            keys = found.keys()
-            if len(keys):
-                self.objects_of(model).add(keys, outside=False, named=False)
-
-    def _link_second_children(self) -> None:
-        """A parent row that objects of two models share (a place that is a restaurant *and* a
-        bar) is created by the first of them in the family; the others come after it and link
-        to it (:meth:`primary`)."""
-        for family in self.families.values():
-            for number, objects in enumerate(family[1:], 1):
-                for key in objects.keys:
-                    for earlier in family[:number]:
-                        rank = earlier.find(key)
-                        if rank >= 0:
-                            earlier.named[rank] = 1
-                            self.model_succ[objects.model].add(earlier.model)
-                            break
 
     # -- reading rows by key ----------------------------------------------------------------
 
@@ -208,10 +170,10 @@ class Graph:
         return self._ct_cache[ct_id]
 
     def targets_of(
-        self, row: tuple[Any, ...], refs: list[Reference], source: Model | None = None
+        self, row: tuple[Any, ...], refs: list[Reference], unknown: Callable[[Model, str, Any], None] | None = None
     ) -> Iterator[tuple[str, Model, Any]]:
-        """``(name, concrete target model, key)`` for every non-null reference in ``row``; with
-        ``source``, references by another field whose key is not known yet are noted. The key
+        """``(name, concrete target model, key)`` for every non-null reference in ``row``; a
+        reference by another field whose key is not known yet is given to ``unknown``. The key
         of a looked-up row found by another field is ``("value", attname, value)``."""
         for ref in refs:
             value = row[ref.column]
@@ -229,8 +191,8 @@ class Graph:
                 if value in by_value:
                     if by_value[value] is not None:
                         yield ref.name, ref.target, by_value[value]
-                elif source is not None:
-                    self._value_pending[(ref.target, ref.by)].setdefault(value, set()).add(source)
+                elif unknown is not None:
+                    unknown(ref.target, ref.by, value)
             else:
                 ct_id = row[ref.ct_column]
                 model = self.content_model(ct_id) if ct_id is not None else None
@@ -241,6 +203,64 @@ class Graph:
                 except ValidationError:
                     continue
                 yield ref.name, concrete_of(model), pk
+
+
+class _Closure:
+    """Fills a :class:`Graph`: the selected rows, their many-to-many links, then the rows they
+    point at until nothing points outside the set; the lookups last."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self.using = graph.using
+        self.selection = graph.selection
+        self.progress = graph.progress
+        self.max_params = graph.max_params
+        self.by_model, self.families, self.model_succ = graph.by_model, graph.families, graph.model_succ
+        self.find, self.objects_of, self.rows = graph.find, graph.objects_of, graph.rows
+        self.is_lookup, self.references, self.targets_of = graph.is_lookup, graph.references, graph.targets_of
+        self.natural, self.m2m, self.dangling, self.by_value = graph.natural, graph.m2m, graph.dangling, graph.by_value
+        self._lookup_pending: dict[Model, set[Any]] = defaultdict(set)
+        self._wanted: dict[Model, dict[Any, set[Model]]] = defaultdict(dict)
+        self._value_pending: dict[tuple[Model, str], dict[Any, set[Model]]] = defaultdict(dict)
+
+    def run(self) -> None:
+        self._read_selected()
+        self._collect_m2m()
+        self._close()
+
+    def _read_selected(self) -> None:
+        # Most derived models first: a child object covers its parent rows.
+        ordered = sorted(self.selection.selected, key=lambda m: (-len(m._meta.get_parent_list()), m._meta.label))
+        for model in ordered:
+            family = list(self.families.get(root_model(model), ()))
+            label = model._meta.label
+            found = Collector()
+            chunk: list[Any] = []
+            for pk in self.selection.rows(model, self.using).values_list("pk", flat=True).iterator(chunk_size=2000):
+                chunk.append(pk)
+                if len(chunk) == 2000:
+                    found.extend(_uncovered(model, family, chunk))
+                    self.progress.advance(label, len(chunk))
+                    chunk = []
+            found.extend(_uncovered(model, family, chunk))
+            self.progress.advance(label, len(chunk))
+            keys = found.keys()
+            if len(keys):
+                self.objects_of(model).add(keys, outside=False, named=False)
+
+    def _link_second_children(self) -> None:
+        """A parent row that objects of two models share (a place that is a restaurant *and* a
+        bar) is created by the first of them in the family; the others come after it and link
+        to it (:meth:`primary`)."""
+        for family in self.families.values():
+            for number, objects in enumerate(family[1:], 1):
+                for key in objects.keys:
+                    for earlier in family[:number]:
+                        rank = earlier.find(key)
+                        if rank >= 0:
+                            earlier.named[rank] = 1
+                            self.model_succ[objects.model].add(earlier.model)
+                            break
 
     def _reference(self, source: Model | None, model: Model, key: Any) -> None:
         if self.is_lookup(model):
@@ -264,8 +284,12 @@ class Graph:
             return
         for keys in chunks:
             for row in self.rows(objects.model, keys, columns):
-                for _, model, key in self.targets_of(row, refs, objects.model):
+                for _, model, key in self.targets_of(row, refs, partial(self._unknown, objects.model)):
                     self._reference(objects.model, model, key)
+
+    def _unknown(self, source: Model, target: Model, by: str, value: Any) -> None:
+        """A reference by another field whose key is not known yet: found with the next batch."""
+        self._value_pending[(target, by)].setdefault(value, set()).add(source)
 
     def _collect_m2m(self) -> None:
         for m2m in auto_m2m_fields(self.selection.selected):
@@ -294,8 +318,6 @@ class Graph:
                 self._reference(None, target, target_pk)
             if sources:
                 self.m2m.append(Links(m2m, target, key_array(sources), key_array(targets)))
-
-    # -- closing the set -------------------------------------------------------------------
 
     def _close(self) -> None:
         """Add the rows that objects point at until nothing points outside; look up the rest."""
