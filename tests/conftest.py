@@ -93,6 +93,20 @@ class Databases:
         )
 
 
+def dump(*labels: str, using: str = "default", **options: object) -> str:
+    """The script of ``labels`` read from database ``using``, with ``DumpOptions(**options)``."""
+    from dumpscript import DumpOptions, dump_script
+
+    return dump_script(*labels, options=DumpOptions(using=using, **options))  # type: ignore[arg-type]
+
+
+def write(dbs: Databases, text: str, name: str = "testapp_data.py") -> Path:
+    """``text`` as the script ``name`` in the test's folder."""
+    path = dbs.workdir / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def _switch(alias: str, name: str) -> None:
     from django.db import connections
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from conftest import Databases
+from conftest import Databases, write
 from dumpscript import (
     CycleError,
     DumpOptions,
@@ -139,14 +137,8 @@ def test_missing_output_directory(dbs: Databases) -> None:
     assert "directory missing/dir does not exist" in line
 
 
-def write(dbs: Databases, text: str, name: str = "script_data.py") -> Path:
-    path = dbs.workdir / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def test_unreadable_script(dbs: Databases) -> None:
-    path = write(dbs, "def run(using):\n    tag = Tag(name='x'\n")
+    path = write(dbs, "def run(using):\n    tag = Tag(name='x'\n", "script_data.py")
     line = one_line_error(dbs.manage("loadscript", str(path)))
     assert f"Cannot read script {path}" in line and "line 2" in line
     line = one_line_error(dbs.manage("loadscript", str(dbs.workdir / "missing_data.py")))
@@ -158,7 +150,7 @@ def test_failing_script_names_line_and_object_and_writes_nothing(dbs: Databases)
     text = dump_script("testapp", options=DumpOptions())
     # Break one block: an author whose e-mail duplicates another's violates a unique constraint.
     text = text.replace('email="grace@example.com"', 'email="ada@example.com"')
-    path = write(dbs, text)
+    path = write(dbs, text, "script_data.py")
     before = Snapshot("other").contents()
     result = dbs.manage("loadscript", str(path), "--database", "other")
     line = one_line_error(result)

@@ -9,14 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BACKEND, Databases
+from conftest import BACKEND, Databases, dump, write
 from dumpscript import DumpOptions, SelectionError, dump_script, load_script
 from testproject import sample
 from testproject.testapp import models as m
-
-
-def dump(*labels: str, **options: object) -> str:
-    return dump_script(*labels, options=DumpOptions(**options))  # type: ignore[arg-type]
 
 
 def test_label_order_never_changes_the_script(dbs: Databases) -> None:
@@ -40,7 +36,7 @@ def test_excluded_model_still_comes_along_when_referenced(dbs: Databases) -> Non
     sample.fill("default")
     text = dump("testapp.Book", exclude=["testapp.Author"])
     assert 'Author(name="Ada Lovelace"' in text  # books need their authors
-    load_script(_write(dbs, text), using="other")
+    load_script(write(dbs, text), using="other")
     assert m.Book.objects.using("other").count() == 4
 
 
@@ -77,12 +73,6 @@ def test_no_label_dumps_every_app_but_migration_rows(dbs: Databases) -> None:
 def test_migration_rows_cannot_be_selected(dbs: Databases) -> None:
     with pytest.raises(SelectionError, match=r"contenttypes\.ContentType: its rows are created by migrations"):
         dump("contenttypes.ContentType")
-
-
-def _write(dbs: Databases, text: str) -> Path:
-    path = dbs.workdir / "options_data.py"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 NAIVE = """
@@ -136,13 +126,13 @@ def test_save_each_sends_signals_bulk_create_does_not(dbs: Databases) -> None:
 
     post_save.connect(receiver, sender=m.Tag)
     try:
-        load_script(_write(dbs, dump("testapp.Tag")), using="other")
+        load_script(write(dbs, dump("testapp.Tag")), using="other")
         assert saved == []
         m.Tag.objects.using("other").all().delete()
         text = dump("testapp.Tag", save_each=True)
         assert "tag_1.save(using=using)" in text
         assert "bulk_create" not in text
-        load_script(_write(dbs, text), using="other")
+        load_script(write(dbs, text), using="other")
         assert sorted(saved) == sorted(m.Tag.objects.using("default").values_list("name", flat=True))
     finally:
         post_save.disconnect(receiver, sender=m.Tag)
@@ -157,7 +147,7 @@ def test_lookup_finds_outside_objects_by_unique_fields(dbs: Databases) -> None:
     assert "Author(" not in text
     for author in m.Author.objects.using("default").all():  # the authors exist there already
         m.Author.objects.using("other").create(name=author.name, email=author.email)
-    load_script(_write(dbs, text), using="other")
+    load_script(write(dbs, text), using="other")
     book = m.Book.objects.using("other").get(title="Book 3 by Grace Hopper")
     assert book.author.email == "grace@example.com"
     result = dbs.manage("dumpscript", "testapp.Book", "--lookup", "testapp.Author=email")

@@ -12,21 +12,11 @@ from django.core.management import call_command
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from conftest import BACKEND, Databases
-from dumpscript import DumpOptions, dump_script, load_script
+from conftest import BACKEND, Databases, dump, write
+from dumpscript import load_script
 from testproject import sample
 from testproject.snapshot import Snapshot
 from testproject.testapp import models as m
-
-
-def dump(*labels: str, using: str = "default", **options: object) -> str:
-    return dump_script(*labels, options=DumpOptions(using=using, **options))  # type: ignore[arg-type]
-
-
-def write(dbs: Databases, text: str, name: str = "testapp_data.py") -> Path:
-    path = dbs.workdir / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_round_trip_into_empty_database(dbs: Databases) -> None:

@@ -18,21 +18,11 @@ from django.core.management import call_command
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from conftest import TESTS, Databases
-from dumpscript import DumpOptions, ScriptError, dump_script, load_script, loading
+from conftest import TESTS, Databases, dump, write
+from dumpscript import ScriptError, load_script, loading
 from testproject import bulk, sample
 from testproject.snapshot import Snapshot
 from testproject.testapp import models as m
-
-
-def dump(*labels: str, using: str = "default", **options: object) -> str:
-    return dump_script(*labels, options=DumpOptions(using=using, **options))  # type: ignore[arg-type]
-
-
-def write(dbs: Databases, text: str, name: str = "testapp_data.py") -> Path:
-    path = dbs.workdir / name
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def test_values_equal_to_the_model_default_are_left_out(dbs: Databases) -> None:
