@@ -66,6 +66,12 @@ class Plan:
         """A later statement refers to the object: it gets a variable."""
         return bool(objects.named[rank]) or (objects.model, rank) in self.deferred_names
 
+    def classes(self) -> set[Model]:
+        """The models the script names: those it creates, and those it looks rows up in."""
+        used = {span.model for span in self.spans}
+        used.update(lookup.model for lookup in self.graph.natural.values())
+        return used
+
     def total(self) -> int:
         return sum(span.stop - span.start for span in self.spans)
 

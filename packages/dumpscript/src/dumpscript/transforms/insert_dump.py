@@ -45,8 +45,10 @@ if TYPE_CHECKING:
     from django.db import models
 
     from dumpscript._progress import Progress
+    from dumpscript.graph import Graph
     from dumpscript.options import DumpOptions
-    from dumpscript.writer import Scope, ScriptWriter
+    from dumpscript.plan import Plan
+    from dumpscript.writer import Scope
 
 _MANAGER_METHODS = frozenset({"create"})
 
@@ -118,19 +120,20 @@ def insert_dump(
         scope = Scope(using=point.using, taken=taken)
         scope.imports.reserve(bound)
         adopted_modules = _adopt_imports(scope, source.tree)
+        scope.register(plan.classes())
+        classes = _classes(source)
+        reused = _reuse(graph, plan, scope, _blocks(source, point, {k: v for k, v in classes.items() if v in dumped}))
+        plan.number_after(set(taken))
+        named = [(plan.var(model, rank), block) for model, rank, block in reused]
         writer = ScriptWriter(
             graph,
             plan,
             scope=scope,
             save_each=options.save_each,
             all_fields=options.all_fields,
-            known_links=_known_links(source, point, classes := _classes(source)),
+            known_links=_known_links(source, point, classes),
             progress=progress or NO_PROGRESS,
         )
-        writer.register_models()
-        reused = _reuse(writer, _blocks(source, point, {k: v for k, v in classes.items() if v in dumped}))
-        plan.number_after(set(taken))
-        named = [(plan.var(model, rank), block) for model, rank, block in reused]
         body = _reindent(writer.statements_text().lstrip("\n"), point.indent)
     if not body:
         raise TransformError(
@@ -495,7 +498,7 @@ def _loaded_names(statement: ast.stmt) -> Iterable[str]:
 
 
 def _reuse(
-    writer: ScriptWriter, blocks: dict[type[models.Model], list[_Block]]
+    graph: Graph, plan: Plan, scope: Scope, blocks: dict[type[models.Model], list[_Block]]
 ) -> list[tuple[type[models.Model], int, _Block]]:
     """Mark the dumped objects that a block of the script already creates (a variable's
     block gives them its name). Objects come targets first, so a reference compares by the
@@ -504,10 +507,9 @@ def _reuse(
         return []
     from dumpscript.writer import Arguments, RowReader, Scope
 
-    plan, graph = writer.plan, writer.graph
     plan.provisional = True
-    probe = Scope(writer.scope.using)  # encoding values must not add imports to the script
-    probe.imports = copy.deepcopy(writer.scope.imports)
+    probe = Scope(scope.using)  # encoding values must not add imports to the script
+    probe.imports = copy.deepcopy(scope.imports)
     reader = RowReader(graph, plan)
     arguments = Arguments(probe, graph, reader)
     reused: list[tuple[type[models.Model], int, _Block]] = []

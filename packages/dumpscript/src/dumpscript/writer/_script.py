@@ -71,9 +71,7 @@ class ScriptWriter:
 
     def register_models(self) -> None:
         """Import the classes the statements use, in label order (stable aliases)."""
-        used = {span.model for span in self.plan.spans}
-        used.update(lookup.model for lookup in self.graph.natural.values())
-        self.scope.register(used)
+        self.scope.register(self.plan.classes())
 
     def statements(self) -> Iterator[Piece]:
         """The statements that create the objects (``run()``'s body after its docstring)."""
