@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from dumpscript._types import AnyField
@@ -33,12 +34,6 @@ def _float(value: float) -> str:
     return "-" + text if str(value).startswith("-") else text
 
 
-def _tz(tz: datetime.tzinfo | None, context: enc.EncodeContext) -> str:
-    if tz is datetime.timezone.utc:
-        return f", tzinfo={context.imports.module('datetime')}.timezone.utc"
-    raise _Fallback
-
-
 def _time_parts(value: datetime.time | datetime.datetime) -> str:
     parts = [value.hour, value.minute, value.second, value.microsecond]
     while len(parts) > 2 and parts[-1] == 0:
@@ -46,39 +41,85 @@ def _time_parts(value: datetime.time | datetime.datetime) -> str:
     return ", ".join(str(part) for part in parts)
 
 
+def _datetime(value: datetime.datetime, names: enc.ImportRequester) -> str | None:
+    if value.fold:
+        return None
+    tz = value.tzinfo
+    if tz is None:
+        suffix = ""
+    elif tz is datetime.timezone.utc:
+        suffix = f", tzinfo={names.module('datetime')}.timezone.utc"
+    else:
+        return None
+    return (
+        f"{names.module('datetime')}.datetime({value.year}, {value.month}, {value.day}, {_time_parts(value)}{suffix})"
+    )
+
+
+def _date(value: datetime.date, names: enc.ImportRequester) -> str:
+    return f"{names.module('datetime')}.date({value.year}, {value.month}, {value.day})"
+
+
+def _time(value: datetime.time, names: enc.ImportRequester) -> str | None:
+    if value.fold or value.tzinfo is not None:
+        return None
+    return f"{names.module('datetime')}.time({_time_parts(value)})"
+
+
+def _timedelta(value: datetime.timedelta, names: enc.ImportRequester) -> str:
+    parts = [("days", value.days), ("seconds", value.seconds), ("microseconds", value.microseconds)]
+    args = ", ".join(f"{key}={number}" for key, number in parts if number)
+    return f"{names.module('datetime')}.timedelta({args})"
+
+
+def _decimal(value: decimal.Decimal, names: enc.ImportRequester) -> str:
+    return f'{names.name("decimal", "Decimal")}("{value}")'
+
+
+def _uuid(value: uuid.UUID, names: enc.ImportRequester) -> str:
+    return f'{names.module("uuid")}.UUID("{value}")'
+
+
+def _bytes(value: bytes | bytearray | memoryview) -> str:
+    return lit.bytes_text(bytes(value))
+
+
+PLAIN: dict[type, Callable[[Any], str]] = {
+    str: lit.string_text,
+    int: str,
+    bool: repr,
+    float: _float,
+    type(None): repr,
+    bytes: _bytes,
+    bytearray: _bytes,
+    memoryview: _bytes,
+}
+"""Value type → its source text: the types whose text needs no import."""
+
+IMPORTING: dict[type, Callable[[Any, enc.ImportRequester], str | None]] = {
+    datetime.datetime: _datetime,
+    datetime.date: _date,
+    datetime.time: _time,
+    datetime.timedelta: _timedelta,
+    decimal.Decimal: _decimal,
+    uuid.UUID: _uuid,
+}
+"""Value type → its source text, given the imports to ask for names (None: a value that only
+the encoders write, such as a datetime in a zone other than UTC)."""
+
+
 def python_text(value: Any, context: enc.EncodeContext) -> str:
     """Source of a plain Python value; raises _Fallback for what only the CST path writes."""
     kind = type(value)
-    if kind is str:
-        return lit.string_text(value)
-    if value is None or kind is bool:
-        return repr(value)
-    if kind is int:
-        return str(value)
-    if kind is float:
-        return _float(value)
-    if kind is decimal.Decimal:
-        return f'{context.imports.name("decimal", "Decimal")}("{value}")'
-    if kind is datetime.datetime:
-        if value.fold:
+    plain = PLAIN.get(kind)
+    if plain is not None:
+        return plain(value)
+    importing = IMPORTING.get(kind)
+    if importing is not None:
+        text = importing(value, context.imports)
+        if text is None:
             raise _Fallback
-        tz = _tz(value.tzinfo, context) if value.tzinfo is not None else ""
-        module = context.imports.module("datetime")
-        return f"{module}.datetime({value.year}, {value.month}, {value.day}, {_time_parts(value)}{tz})"
-    if kind is datetime.date:
-        return f"{context.imports.module('datetime')}.date({value.year}, {value.month}, {value.day})"
-    if kind is datetime.time:
-        if value.fold or value.tzinfo is not None:
-            raise _Fallback
-        return f"{context.imports.module('datetime')}.time({_time_parts(value)})"
-    if kind is datetime.timedelta:
-        parts = [("days", value.days), ("seconds", value.seconds), ("microseconds", value.microseconds)]
-        args = ", ".join(f"{key}={number}" for key, number in parts if number)
-        return f"{context.imports.module('datetime')}.timedelta({args})"
-    if kind is uuid.UUID:
-        return f'{context.imports.module("uuid")}.UUID("{value}")'
-    if kind is bytes or kind is memoryview or kind is bytearray:
-        return lit.bytes_text(bytes(value))
+        return text
     if kind is list:
         return "[" + ", ".join(python_text(item, context) for item in value) + "]"
     if kind is dict:
@@ -111,81 +152,47 @@ def field_value_text(value: Any, field: AnyField, context: enc.EncodeContext) ->
 def plain_writers(field: AnyField, imports: enc.ImportRequester | None = None) -> dict[type, Any]:
     """``{value type: function(value) -> text or None}`` for the common value types of
     ``field``: a shortcut past :func:`field_value_text` giving the same text (None: take the
-    long way). With ``imports``, also the types whose text needs an import (dates, decimals,
-    UUIDs), the import asked for once."""
+    long way), from the same writers as :func:`python_text`. With ``imports``, also the types
+    whose text needs an import (dates, decimals, UUIDs), each name asked for once."""
     encoder = enc.encoder_for(field)
     accepts = getattr(encoder, "accepts", None)
     if encoder is enc.encode_json and imports is not None:
         return dict.fromkeys((dict, list, str, int, float, bool), _json_writer(enc.EncodeContext(imports)))
     if accepts is None:
         return {}
-    writers: dict[type, Any] = {}
-    if str in accepts:
-        writers[str] = lit.string_text
-    if int in accepts:
-        writers[int] = str
-    if bool in accepts:
-        writers[bool] = repr
-    if float in accepts:
-        writers[float] = _float
-    if imports is None:
-        return writers
-    if datetime.datetime in accepts or datetime.date in accepts or datetime.time in accepts:
-        module = _Lazy(lambda: imports.module("datetime"))
-        if datetime.datetime in accepts:
-            writers[datetime.datetime] = lambda value: _datetime_text(value, module)
-        if datetime.date in accepts:
-            writers[datetime.date] = lambda value: f"{module()}.date({value.year}, {value.month}, {value.day})"
-        if datetime.time in accepts:
-            writers[datetime.time] = lambda value: (
-                None if value.fold or value.tzinfo is not None else f"{module()}.time({_time_parts(value)})"
-            )
-    if decimal.Decimal in accepts:
-        decimal_name = _Lazy(lambda: imports.name("decimal", "Decimal"))
-        writers[decimal.Decimal] = lambda value: f'{decimal_name()}("{value}")'
-    if datetime.timedelta in accepts:
-        delta_module = _Lazy(lambda: imports.module("datetime"))
-        writers[datetime.timedelta] = lambda value: _timedelta_text(value, delta_module)
-    for kind in (bytes, bytearray, memoryview):
-        if kind in accepts:
-            writers[kind] = lambda value: lit.bytes_text(bytes(value))
-    if uuid.UUID in accepts:
-        uuid_module = _Lazy(lambda: imports.module("uuid"))
-        writers[uuid.UUID] = lambda value: f'{uuid_module()}.UUID("{value}")'
+    writers: dict[type, Any] = {kind: PLAIN[kind] for kind in accepts if kind in PLAIN}
+    if imports is not None:
+        names = _Names(imports)
+        writers.update({kind: _bound(IMPORTING[kind], names) for kind in accepts if kind in IMPORTING})
     return writers
 
 
-class _Lazy:
-    """A name asked for from the imports on first use, then remembered."""
-
-    __slots__ = ("ask", "value")
-
-    def __init__(self, ask: Any) -> None:
-        self.ask, self.value = ask, ""
-
-    def __call__(self) -> str:
-        if not self.value:
-            self.value = self.ask()
-        return self.value
+def _bound(
+    write: Callable[[Any, enc.ImportRequester], str | None], names: enc.ImportRequester
+) -> Callable[[Any], str | None]:
+    return lambda value: write(value, names)
 
 
-def _datetime_text(value: datetime.datetime, module: _Lazy) -> str | None:
-    if value.fold:
-        return None
-    tz = value.tzinfo
-    if tz is None:
-        suffix = ""
-    elif tz is datetime.timezone.utc:
-        suffix = f", tzinfo={module()}.timezone.utc"
-    else:
-        return None
-    return f"{module()}.datetime({value.year}, {value.month}, {value.day}, {_time_parts(value)}{suffix})"
+class _Names:
+    """Import names asked for once, then remembered (a writer asks for each value)."""
 
+    __slots__ = ("imports", "known")
 
-def _timedelta_text(value: datetime.timedelta, module: _Lazy) -> str:
-    parts = [("days", value.days), ("seconds", value.seconds), ("microseconds", value.microseconds)]
-    args = ", ".join(f"{key}={number}" for key, number in parts if number)
-    return f"{module()}.timedelta({args})"
+    def __init__(self, imports: enc.ImportRequester) -> None:
+        self.imports = imports
+        self.known: dict[tuple[str, str], str] = {}
+
+    def module(self, module: str) -> str:
+        key = (module, "")
+        if key not in self.known:
+            self.known[key] = self.imports.module(module)
+        return self.known[key]
+
+    def name(self, module: str, name: str) -> str:
+        key = (module, name)
+        if key not in self.known:
+            self.known[key] = self.imports.name(module, name)
+        return self.known[key]
 
 
 def _json_writer(context: enc.EncodeContext) -> Any:
