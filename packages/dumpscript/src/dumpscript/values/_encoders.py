@@ -105,7 +105,7 @@ def encode_field_value(value: Any, field: AnyField, context: EncodeContext) -> c
     return encoder(value, field, context)
 
 
-def _unsupported(value: Any, context: EncodeContext, expected: str = "") -> UnsupportedValueError:
+def unsupported(value: Any, context: EncodeContext, expected: str = "") -> UnsupportedValueError:
     kind = f"{type(value).__module__}.{type(value).__qualname__}"
     hint = f" (expected {expected})" if expected else ""
     return UnsupportedValueError(
@@ -114,79 +114,19 @@ def _unsupported(value: Any, context: EncodeContext, expected: str = "") -> Unsu
     )
 
 
-def _tzinfo(tz: datetime.tzinfo, context: EncodeContext) -> cst.BaseExpression:
-    if tz is datetime.timezone.utc:
-        return context.attribute("datetime", "timezone.utc")
-    if isinstance(tz, datetime.timezone):
-        offset = tz.utcoffset(None)
-        return lit.call(context.attribute("datetime", "timezone"), [encode_python(offset, context)])
-    key = getattr(tz, "key", None)
-    if isinstance(key, str) and type(tz).__module__ == "zoneinfo":
-        return lit.call(context.attribute("zoneinfo", "ZoneInfo"), [lit.string(key)])
-    raise _unsupported(tz, context, "datetime.timezone or zoneinfo.ZoneInfo")
-
-
-def _time_args(value: datetime.time | datetime.datetime) -> list[int]:
-    args = [value.hour, value.minute, value.second, value.microsecond]
-    while len(args) > 2 and args[-1] == 0:
-        args.pop()
-    return args
-
-
 def encode_python(value: Any, context: EncodeContext) -> cst.BaseExpression:
-    """Encode a plain Python value: the types Django's built-in fields return, and containers."""
-    if value is None or isinstance(value, bool):
-        return lit.name(repr(value))
-    if isinstance(value, int):
-        return lit.integer(value)
-    if isinstance(value, float):
-        return lit.float_(value)
-    if isinstance(value, str):
-        return lit.string(value)
-    if isinstance(value, decimal.Decimal):
-        return lit.call(context.imported("decimal", "Decimal"), [lit.string(str(value))])
-    if isinstance(value, datetime.datetime):
-        args: list[cst.BaseExpression] = [lit.integer(value.year), lit.integer(value.month), lit.integer(value.day)]
-        args += [lit.integer(part) for part in _time_args(value)]
-        kwargs = [("tzinfo", _tzinfo(value.tzinfo, context))] if value.tzinfo is not None else []
-        if value.fold:
-            kwargs.append(("fold", lit.integer(1)))
-        return lit.call(context.attribute("datetime", "datetime"), args, kwargs)
-    if isinstance(value, datetime.date):
-        date_args = [lit.integer(value.year), lit.integer(value.month), lit.integer(value.day)]
-        return lit.call(context.attribute("datetime", "date"), list(date_args))
-    if isinstance(value, datetime.time):
-        args = [lit.integer(part) for part in _time_args(value)]
-        kwargs = [("tzinfo", _tzinfo(value.tzinfo, context))] if value.tzinfo is not None else []
-        if value.fold:
-            kwargs.append(("fold", lit.integer(1)))
-        return lit.call(context.attribute("datetime", "time"), args, kwargs)
-    if isinstance(value, datetime.timedelta):
-        parts = [("days", value.days), ("seconds", value.seconds), ("microseconds", value.microseconds)]
-        kw = [(key, lit.integer(number)) for key, number in parts if number]
-        return lit.call(context.attribute("datetime", "timedelta"), [], kw)
-    if isinstance(value, uuid.UUID):
-        return lit.call(context.attribute("uuid", "UUID"), [lit.string(str(value))])
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return lit.bytes_(bytes(value))
-    if isinstance(value, list):
-        return cst.List([cst.Element(encode_python(item, context)) for item in value])
-    if isinstance(value, tuple):
-        elements = [cst.Element(encode_python(item, context)) for item in value]
-        if len(elements) == 1:
-            elements = [cst.Element(elements[0].value, comma=cst.Comma())]
-        return cst.Tuple(elements)
-    if isinstance(value, dict):
-        return cst.Dict(
-            [cst.DictElement(encode_python(key, context), encode_python(item, context)) for key, item in value.items()]
-        )
-    raise _unsupported(value, context)
+    """Encode a plain Python value (the types Django's built-in fields return, and lists,
+    tuples and dicts of them) as a LibCST expression: the text :func:`python_text` writes,
+    parsed. For encoders that compose values (``Money(Decimal("9.99"), "EUR")``)."""
+    from dumpscript.values._text import python_text
+
+    return cst.parse_expression(python_text(value, context))
 
 
 def _typed(*types: type, expected: str) -> Encoder:
     def encode(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
         if not isinstance(value, types) or (bool not in types and isinstance(value, bool)):
-            raise _unsupported(value, context, expected)
+            raise unsupported(value, context, expected)
         return encode_python(value, context)
 
     encode.accepts = types  # type: ignore[attr-defined]  # for the fast text path
@@ -200,13 +140,13 @@ def check_json(value: Any, context: EncodeContext) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise _unsupported(key, context, "str keys in JSON")
+                raise unsupported(key, context, "str keys in JSON")
             check_json(item, context)
     elif isinstance(value, list):
         for item in value:
             check_json(item, context)
     elif not isinstance(value, _JSON_SCALARS):
-        raise _unsupported(value, context, "JSON data")
+        raise unsupported(value, context, "JSON data")
 
 
 def encode_json(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
@@ -222,7 +162,7 @@ def encode_file(value: Any, field: AnyField, context: EncodeContext) -> cst.Base
 def _encode_array(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
     base = field.base_field  # type: ignore[attr-defined]
     if not isinstance(value, list):
-        raise _unsupported(value, context, "list")
+        raise unsupported(value, context, "list")
     return cst.List([cst.Element(encode_field_value(item, base, context)) for item in value])
 
 

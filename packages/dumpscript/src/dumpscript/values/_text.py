@@ -21,10 +21,6 @@ from dumpscript.values import _encoders as enc
 from dumpscript.values import _literals as lit
 
 
-class _Fallback(Exception):
-    pass
-
-
 def _float(value: float) -> str:
     if value != value:
         return 'float("nan")'
@@ -41,19 +37,36 @@ def _time_parts(value: datetime.time | datetime.datetime) -> str:
     return ", ".join(str(part) for part in parts)
 
 
+def _tz_text(tz: datetime.tzinfo, names: enc.ImportRequester) -> str | None:
+    """A time zone: UTC, a fixed offset, or a ``zoneinfo`` zone (None: no text for it)."""
+    if tz is datetime.timezone.utc:
+        return f"{names.module('datetime')}.timezone.utc"
+    if isinstance(tz, datetime.timezone):
+        offset = tz.utcoffset(None)
+        return f"{names.module('datetime')}.timezone({_timedelta(offset, names)})"
+    key = getattr(tz, "key", None)
+    if isinstance(key, str) and type(tz).__module__ == "zoneinfo":
+        return f"{names.module('zoneinfo')}.ZoneInfo({lit.string_text(key)})"
+    return None
+
+
+def _time_tail(value: datetime.time | datetime.datetime, names: enc.ImportRequester) -> str | None:
+    """``, tzinfo=…`` and ``, fold=1`` as needed (None: a zone with no text)."""
+    tail = ""
+    if value.tzinfo is not None:
+        tz = _tz_text(value.tzinfo, names)
+        if tz is None:
+            return None
+        tail = f", tzinfo={tz}"
+    return tail + (", fold=1" if value.fold else "")
+
+
 def _datetime(value: datetime.datetime, names: enc.ImportRequester) -> str | None:
-    if value.fold:
+    tail = _time_tail(value, names)
+    if tail is None:
         return None
-    tz = value.tzinfo
-    if tz is None:
-        suffix = ""
-    elif tz is datetime.timezone.utc:
-        suffix = f", tzinfo={names.module('datetime')}.timezone.utc"
-    else:
-        return None
-    return (
-        f"{names.module('datetime')}.datetime({value.year}, {value.month}, {value.day}, {_time_parts(value)}{suffix})"
-    )
+    module = names.module("datetime")
+    return f"{module}.datetime({value.year}, {value.month}, {value.day}, {_time_parts(value)}{tail})"
 
 
 def _date(value: datetime.date, names: enc.ImportRequester) -> str:
@@ -61,9 +74,10 @@ def _date(value: datetime.date, names: enc.ImportRequester) -> str:
 
 
 def _time(value: datetime.time, names: enc.ImportRequester) -> str | None:
-    if value.fold or value.tzinfo is not None:
+    tail = _time_tail(value, names)
+    if tail is None:
         return None
-    return f"{names.module('datetime')}.time({_time_parts(value)})"
+    return f"{names.module('datetime')}.time({_time_parts(value)}{tail})"
 
 
 def _timedelta(value: datetime.timedelta, names: enc.ImportRequester) -> str:
@@ -104,12 +118,22 @@ IMPORTING: dict[type, Callable[[Any, enc.ImportRequester], str | None]] = {
     decimal.Decimal: _decimal,
     uuid.UUID: _uuid,
 }
-"""Value type → its source text, given the imports to ask for names (None: a value that only
-the encoders write, such as a datetime in a zone other than UTC)."""
+"""Value type → its source text, given the imports to ask for names (None: a value with no
+text, such as a datetime in a time zone that is neither fixed nor a ``zoneinfo`` zone)."""
+
+
+_BASES: tuple[tuple[type, Callable[[Any], Any]], ...] = (
+    (str, str.__str__),
+    (int, int.__int__),
+    (float, float.__float__),
+)
+"""Subclasses of these (a ``TextChoices`` member, an ``IntEnum``) are written as their value."""
 
 
 def python_text(value: Any, context: enc.EncodeContext) -> str:
-    """Source of a plain Python value; raises _Fallback for what only the CST path writes."""
+    """Source of a plain Python value: the types Django's built-in fields return, and lists,
+    tuples and dicts of them. The one writer of each value type: :func:`encode_python` parses
+    this text. Raises :class:`~dumpscript.errors.UnsupportedValueError` naming the object."""
     kind = type(value)
     plain = PLAIN.get(kind)
     if plain is not None:
@@ -118,14 +142,29 @@ def python_text(value: Any, context: enc.EncodeContext) -> str:
     if importing is not None:
         text = importing(value, context.imports)
         if text is None:
-            raise _Fallback
+            raise enc.unsupported(value.tzinfo, context, "datetime.timezone or zoneinfo.ZoneInfo")
         return text
     if kind is list:
         return "[" + ", ".join(python_text(item, context) for item in value) + "]"
     if kind is dict:
         items = (f"{python_text(k, context)}: {python_text(v, context)}" for k, v in value.items())
         return "{" + ", ".join(items) + "}"
-    raise _Fallback
+    if kind is tuple:
+        inner = ", ".join(python_text(item, context) for item in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    for base, convert in _BASES:
+        if isinstance(value, base) and not isinstance(value, bool):
+            return python_text(convert(value), context)
+    for base, write in IMPORTING.items():  # a subclass: written from its attributes
+        if isinstance(value, base):
+            text = write(value, context.imports)
+            if text is None:
+                tz = getattr(value, "tzinfo", None)
+                raise enc.unsupported(tz, context, "datetime.timezone or zoneinfo.ZoneInfo")
+            return text
+    if isinstance(value, bytes | bytearray):
+        return lit.bytes_text(bytes(value))
+    raise enc.unsupported(value, context)
 
 
 def field_value_text(value: Any, field: AnyField, context: enc.EncodeContext) -> str:
@@ -134,16 +173,13 @@ def field_value_text(value: Any, field: AnyField, context: enc.EncodeContext) ->
         return "None"
     encoder = enc.encoder_for(field)
     accepts = getattr(encoder, "accepts", None)
-    try:
-        if accepts is not None and isinstance(value, accepts) and (bool in accepts or type(value) is not bool):
-            return python_text(value, context)
-        if encoder is enc.encode_json:
-            enc.check_json(value, context)
-            return python_text(value, context)
-        if encoder is enc.encode_file:
-            return lit.string_text(value if isinstance(value, str) else str(value.name or ""))
-    except _Fallback:
-        pass
+    if accepts is not None and isinstance(value, accepts) and (bool in accepts or type(value) is not bool):
+        return python_text(value, context)
+    if encoder is enc.encode_json:
+        enc.check_json(value, context)
+        return python_text(value, context)
+    if encoder is enc.encode_file:
+        return lit.string_text(value if isinstance(value, str) else str(value.name or ""))
     from dumpscript.cst._render import render_expression
 
     return render_expression(enc.encode_field_value(value, field, context))
@@ -203,7 +239,7 @@ def _json_writer(context: enc.EncodeContext) -> Any:
         try:
             enc.check_json(value, context)
             return python_text(value, context)
-        except (_Fallback, UnsupportedValueError):
+        except UnsupportedValueError:
             return None
 
     return write

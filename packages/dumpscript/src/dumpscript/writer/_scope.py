@@ -27,6 +27,7 @@ class Scope:
         self.taken: set[str] = set(taken)
         """Names the script already uses: helper variables (through models) avoid them."""
         self._class_names: dict[Model, str] = {}
+        self._lookups: dict[Lookup, str] = {}
 
     def register(self, models_: Iterable[Model]) -> None:
         """Import the classes of ``models_`` (in label order, so aliases are stable)."""
@@ -76,5 +77,14 @@ class Scope:
         return lit.call(call, [encode_python(value, context) for value in target.key])
 
     def target_text(self, target: str | Lookup) -> str:
-        """A reference's value: an object's variable, or the lookup of a row."""
-        return target if isinstance(target, str) else render_expression(self.lookup(target))
+        """A reference's value: an object's variable, or the lookup of a row (written once per
+        row looked up: many objects point at the same content type)."""
+        if isinstance(target, str):
+            return target
+        try:
+            text = self._lookups.get(target)
+        except TypeError:  # a natural key with an unhashable part
+            return render_expression(self.lookup(target))
+        if text is None:
+            text = self._lookups[target] = render_expression(self.lookup(target))
+        return text
