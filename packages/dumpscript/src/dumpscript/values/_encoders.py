@@ -159,7 +159,7 @@ def encode_file(value: Any, field: AnyField, context: EncodeContext) -> cst.Base
     return lit.string(value if isinstance(value, str) else str(value.name or ""))
 
 
-def _encode_array(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
+def encode_array(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
     base = field.base_field  # type: ignore[attr-defined]
     if not isinstance(value, list):
         raise unsupported(value, context, "list")
@@ -195,7 +195,7 @@ def _register_builtins() -> None:
         from django.contrib.postgres.fields import ArrayField, HStoreField
     except ImportError:  # psycopg is not installed
         return
-    register_encoder(ArrayField, _encode_array)
+    register_encoder(ArrayField, encode_array)
     register_encoder(HStoreField, encode_json)
 
 

@@ -180,6 +180,9 @@ def field_value_text(value: Any, field: AnyField, context: enc.EncodeContext) ->
         return python_text(value, context)
     if encoder is enc.encode_file:
         return lit.string_text(value if isinstance(value, str) else str(value.name or ""))
+    if encoder is enc.encode_array and isinstance(value, list):
+        base = field.base_field  # type: ignore[attr-defined]
+        return "[" + ", ".join(field_value_text(item, base, context) for item in value) + "]"
     from dumpscript.cst._render import render_expression
 
     return render_expression(enc.encode_field_value(value, field, context))
