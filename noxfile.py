@@ -128,6 +128,20 @@ def vscode(session: nox.Session) -> None:
 
 
 @nox.session(python=DEFAULT[0])
+@nox.parametrize("db", ["sqlite", "postgres"])
+def conformance(session: nox.Session, db: str) -> None:
+    """Dump → load → compare every app of the corpus (Django's test apps, contrib); prints the table."""
+    if db == "postgres" and not _have_postgres():
+        message = "PostgreSQL server binaries (initdb) not found: install postgresql to run the corpus on it"
+        if IN_CI:
+            session.error(message + " (CI=true: a missing server is a failure)")
+        session.skip(message)
+    session.install(_django_spec(DEFAULT[1]), "-e", CORE, *group("test"))
+    with session.chdir(ROOT / "tests"):
+        session.run("python", "-m", "conformance", "--backend", db, *session.posargs, env={"PYTHONPATH": "."})
+
+
+@nox.session(python=DEFAULT[0])
 def bench(session: nox.Session) -> None:
     """Benchmark against dumpdata/loaddata and django-extensions (``-- --sizes 10000,100000,1000000``)."""
     # The old dumpscript's scripts need python-dateutil to load.

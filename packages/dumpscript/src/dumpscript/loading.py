@@ -9,14 +9,14 @@ import os
 import re
 import traceback
 import types
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.apps import apps
-from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.errors import ScriptError
@@ -184,30 +184,60 @@ def _forward_attname(model: type[models.Model], name: str) -> str | None:
     return _ATTNAMES[(model, name)]
 
 
-def _tables(using: str) -> list[type[models.Model]]:
-    connection = connections[using]
-    existing = set(connection.introspection.table_names())
-    return [
-        model
-        for model in apps.get_models(include_auto_created=True)
-        if model._meta.managed
-        and not model._meta.proxy
-        and model._meta.db_table in existing
-        and router.allow_migrate_model(using, model)
-    ]
+class _Inserts:
+    """Rows inserted per table, and per parent table the rows inserted as the parent row of a
+    multi-table child (a save inserts the parents' rows right before the child's): what a load
+    created, without reading the database."""
 
+    def __init__(self) -> None:
+        self.rows: Counter[str] = Counter()
+        self.as_parent: Counter[str] = Counter()
+        self._run: deque[str] = deque(maxlen=16)
+        self._parents: dict[str, set[str]] | None = None
+        self._all_parents: set[str] | None = None
 
-def _counts(using: str, tables: list[type[models.Model]]) -> Counter[type[models.Model]]:
-    """Rows per model, not counting rows that are rows of a multi-table child model too."""
-    counts: Counter[type[models.Model]] = Counter()
-    for model in tables:
-        queryset = model._base_manager.using(using).all()
-        for child in tables:
-            link = child._meta.parents.get(model) if child is not model else None
-            if isinstance(link, models.OneToOneField):
-                queryset = queryset.filter(**{f"{link.related_query_name()}__isnull": True})
-        counts[model] = queryset.count()
-    return counts
+    def add(self, table: str, count: int) -> None:
+        parents = self._parent_tables().get(table, set())
+        if count == 1 and parents:
+            seen: set[str] = set()
+            for previous in reversed(self._run):
+                if previous not in parents or previous in seen:
+                    break
+                seen.add(previous)
+                self.as_parent[previous] += 1
+        if count != 1 or table not in self._parent_tables_all():
+            self._run.clear()
+        self._run.append(table)
+        self.rows[table] += count
+
+    def _parent_tables(self) -> dict[str, set[str]]:
+        if self._parents is None:
+            self._parents = {
+                model._meta.db_table: {parent._meta.db_table for parent, link in model._meta.parents.items() if link}
+                for model in apps.get_models()
+                if model._meta.parents and not model._meta.proxy
+            }
+        return self._parents
+
+    def _parent_tables_all(self) -> set[str]:
+        if self._all_parents is None:
+            self._all_parents = {table for tables in self._parent_tables().values() for table in tables}
+        return self._all_parents
+
+    def objects(self) -> dict[str, int]:
+        """Objects created per model label (a multi-table child once, as its own model)."""
+        owners = {
+            model._meta.db_table: model
+            for model in apps.get_models(include_auto_created=True)
+            if not model._meta.proxy and model._meta.managed
+        }
+        found: dict[str, int] = {}
+        for table, count in self.rows.items():
+            model = owners.get(table)
+            if model is not None and count - self.as_parent[table] > 0:
+                label = model._meta.label
+                found[label] = found.get(label, 0) + count - self.as_parent[table]
+        return dict(sorted(found.items()))
 
 
 def created_models(source: bytes, filename: str) -> list[type[models.Model]]:
@@ -256,19 +286,38 @@ def _expected_rows(code: types.CodeType) -> int | None:
     return sum(counts) or None
 
 
+_INSERT = re.compile(r"\s*INSERT\s+INTO\s+[\"`\[]?([^\"`\]\s(]+)", re.IGNORECASE)
+
+
+def _inserted_rows(sql: str, params: Any, many: bool, rowcount: int | None) -> int:
+    """Rows an INSERT wrote: the cursor's count, unless the statement returns rows (the count
+    is known only once they are read): then from its parameters."""
+    if rowcount is not None and rowcount >= 0 and "RETURNING" not in sql.upper():
+        return rowcount
+    if not params:
+        return 1
+    if many:
+        return len(params)
+    if "UNNEST" in sql.upper() and isinstance(params[0], list | tuple):  # PostgreSQL: one array a column
+        return len(params[0])
+    start = sql.find("(")
+    end = sql.find(")", start)
+    columns = sql[start + 1 : end].count(",") + 1 if 0 <= start < end else 1
+    return max(len(params) // columns, 1)
+
+
 @contextlib.contextmanager
-def _count_inserts(using: str, progress: Progress) -> Iterator[None]:
-    """Advance ``progress`` by the rows each INSERT writes."""
-    if not progress.enabled:
-        yield
-        return
+def _count_inserts(using: str, progress: Progress, inserted: _Inserts) -> Iterator[None]:
+    """Count the rows each INSERT writes, per table, into ``inserted`` (and advance
+    ``progress``): what a load reports, without reading the database."""
 
     def wrapper(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
         result = execute(sql, params, many, context)
-        if sql.lstrip()[:6].upper() == "INSERT":
-            table = sql.split('"')[1] if '"' in sql else ""
-            rowcount = getattr(context.get("cursor"), "rowcount", 1)
-            progress.advance(table, max(rowcount, 1))
+        match = _INSERT.match(sql)
+        if match:
+            rowcount = _inserted_rows(sql, params, many, getattr(context.get("cursor"), "rowcount", -1))
+            inserted.add(match.group(1), rowcount)
+            progress.advance(match.group(1), max(rowcount, 1))
         return result
 
     with connections[using].execute_wrapper(wrapper):
@@ -319,7 +368,7 @@ def _load(
     module.__file__ = str(script)
     namespace = module.__dict__
     result = LoadResult(dry_run=dry_run)
-    tables = _tables(using)
+    inserted = _Inserts()
 
     def start_progress(head: types.CodeType) -> None:
         progress.start("loading", _expected_rows(head))
@@ -338,8 +387,7 @@ def _load(
                     for label, count in per_label.items():
                         if count:
                             result.deleted[label] = result.deleted.get(label, 0) + count
-            before = _counts(using, tables)
-            with _count_inserts(using, progress):
+            with _count_inserts(using, progress, inserted):
                 if layout is not None:
                     _run_in_pieces(script, layout, namespace, using, start_progress)
                 else:
@@ -353,12 +401,7 @@ def _load(
                         else:
                             run()
             progress.finish()
-            after = _counts(using, tables)
-            result.created = {
-                m._meta.label: after[m] - before[m]
-                for m in sorted(tables, key=lambda m: m._meta.label)
-                if after[m] != before[m]
-            }
+            result.created = inserted.objects()
             if dry_run:
                 transaction.set_rollback(True, using=using)
     except (ScriptError, _NotChunkable):

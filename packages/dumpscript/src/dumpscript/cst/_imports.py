@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from collections.abc import Iterable
+from keyword import iskeyword
 
 import libcst as cst
 
@@ -13,6 +14,11 @@ from dumpscript.values import _literals as lit
 
 def _is_stdlib(module: str) -> bool:
     return module.split(".")[0] in sys.stdlib_module_names
+
+
+def _unwritable(module: str) -> bool:
+    """A module path ``import`` cannot spell (a part is a keyword: Django's test app ``async``)."""
+    return any(iskeyword(part) for part in module.split("."))
 
 
 class ImportSet:
@@ -78,6 +84,8 @@ class ImportSet:
             self._taken[local] = key
             if late:
                 self._late.add(module)
+                if _unwritable(module):
+                    self.module("importlib")
         return local
 
     def _block(self, late: bool) -> list[cst.SimpleStatementLine]:
@@ -97,6 +105,15 @@ class ImportSet:
             plain_import = cst.Import(names=[cst.ImportAlias(name=lit.attribute(module))])  # type: ignore[arg-type]
             sections[section(module)].append(cst.SimpleStatementLine([plain_import]))
         for module in sorted(from_imports):
+            if _unwritable(module):  # local = importlib.import_module("async.models").Name
+                for name, local in sorted(from_imports[module]):
+                    found = cst.Attribute(
+                        lit.call(lit.attribute("importlib.import_module"), [lit.string(module)]), cst.Name(name)
+                    )
+                    assign = cst.Assign([cst.AssignTarget(cst.Name(local))], found)
+                    comment = cst.TrailingWhitespace(cst.SimpleWhitespace("  "), cst.Comment("# noqa: E402"))
+                    sections[section(module)].append(cst.SimpleStatementLine([assign], trailing_whitespace=comment))
+                continue
             line = from_import(module, from_imports[module], "# noqa: E402" if late else None)
             sections[section(module)].append(line)
         lines: list[cst.SimpleStatementLine] = []

@@ -18,7 +18,7 @@ from dumpscript.graph import Graph, Links, Model, concrete_of
 from dumpscript.plan import Plan
 from dumpscript.values import _literals as lit
 from dumpscript.writer._scope import Scope
-from dumpscript.writer._text import BATCH, call_text, element_text, exploded_list_call_text, lead_text
+from dumpscript.writer._text import BATCH, call_text, element_text, exploded_list_call_text, keyword, lead_text
 
 Piece = cst.SimpleStatementLine | str
 
@@ -195,7 +195,7 @@ class LinkStatements:
         being edited creates already (the row may be there: ``ignore_conflicts=True``)."""
         cls = self.scope.class_name(m2m.model)
         through = self.scope.fresh(f"{cls}_{m2m.name}")
-        source_name, target_name = m2m.m2m_field_name(), m2m.m2m_reverse_field_name()
+        source_name, target_name = keyword(m2m.m2m_field_name()), keyword(m2m.m2m_reverse_field_name())
         using = self.scope.using
         manager = f"{through}.objects" if using is None else f"{through}.objects.using({using})"
         alias = cst.Assign([cst.AssignTarget(lit.name(through))], lit.attribute(f"{cls}.{m2m.name}.through"))
@@ -203,7 +203,6 @@ class LinkStatements:
         tail = ", ignore_conflicts=True" if conflicts else ""
         for offset in range(0, count, BATCH):
             elements = [
-                element_text(through, [f"{source_name}={a}", f"{target_name}={b}"])
-                for a, b in itertools.islice(pairs, BATCH)
+                element_text(through, [source_name(a), target_name(b)]) for a, b in itertools.islice(pairs, BATCH)
             ]
             yield ("\n" if offset else "") + exploded_list_call_text(f"{manager}.bulk_create", elements, tail)

@@ -3,12 +3,15 @@ the way LibCST would lay out the same nodes (one line when it fits, else one arg
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from keyword import iskeyword
 from typing import Protocol
 
 import libcst as cst
 from django.db import models
 
 from dumpscript.cst import _format as fmt
+from dumpscript.values import _literals as lit
 
 PREAMBLE = """
 if __name__ == "__main__":  # run on its own: set Django up before importing the models
@@ -99,6 +102,16 @@ def exploded_list_call_text(head: str, elements: list[str], tail: str = "") -> s
 
 def lead_text(comment_lines: list[str] | None, blank_before: bool) -> str:
     return ("\n" if blank_before else "") + "".join(f"{fmt.INDENT}# {c}\n" for c in comment_lines or [])
+
+
+def keyword(name: str) -> Callable[[str], str]:
+    """How a keyword argument ``name`` is written: ``name=value``, or ``**{"class": value}``
+    for a name that is a Python keyword (a through model's field named after a model ``Class``)."""
+    if name.isidentifier() and not iskeyword(name):
+        prefix = f"{name}="
+        return lambda value: prefix + value
+    quoted = lit.string_text(name)
+    return lambda value: f"**{{{quoted}: {value}}}"
 
 
 def import_module_of(model: type[models.Model]) -> str:

@@ -1,0 +1,192 @@
+"""One conformance case, in its own process: ``python -m conformance.run_app APP BACKEND FOLDER``.
+
+Prints one JSON line: the app, its models and rows, and the result: ``exact``; ``diff`` (the
+first row that differs); ``limit`` (dumpscript's own one-line error); ``defect`` (any other
+error of dump or load); ``setup`` (the app cannot be installed or migrated on this backend, so
+it is not in the corpus).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+import traceback
+import zlib
+from pathlib import Path
+from typing import Any
+
+from conformance.corpus import App, by_name
+
+
+def _databases(backend: str, folder: Path, name: str) -> dict[str, dict[str, Any]]:
+    if backend == "postgres":
+        base = {
+            "ENGINE": "django.db.backends.postgresql",
+            "USER": "postgres",
+            "HOST": os.environ["DUMPSCRIPT_PG_HOST"],
+            "PORT": os.environ.get("DUMPSCRIPT_PG_PORT", "5432"),
+        }
+        return {alias: {**base, "NAME": f"{name}_{alias}"} for alias in ("default", "target")}
+    return {
+        alias: {"ENGINE": "django.db.backends.sqlite3", "NAME": str(folder / f"{alias}.sqlite3")}
+        for alias in ("default", "target")
+    }
+
+
+def _configure(app: App, backend: str, folder: Path, name: str) -> None:
+    from django.conf import settings
+
+    if app.path:
+        sys.path.insert(0, app.path)
+    settings.configure(
+        SECRET_KEY="conformance",
+        USE_TZ=False,
+        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+        INSTALLED_APPS=[*app.installed, "dumpscript"],
+        DATABASES=_databases(backend, folder, name),
+        MIGRATION_MODULES=dict.fromkeys(app.migrations_off),
+        SITE_ID=1,
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        TEMPLATES=[
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "APP_DIRS": True,
+                "OPTIONS": {
+                    "context_processors": [
+                        "django.template.context_processors.request",
+                        "django.contrib.auth.context_processors.auth",
+                        "django.contrib.messages.context_processors.messages",
+                    ]
+                },
+            }
+        ],
+        MIDDLEWARE=[
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+            "django.contrib.messages.middleware.MessageMiddleware",
+        ],
+        STATIC_URL="static/",
+        MEDIA_ROOT=str(folder / "media"),
+    )
+
+
+def _models(app: App) -> list[Any]:
+    from django.apps import apps
+
+    found = []
+    for label in app.labels:
+        for model in apps.get_app_config(label).get_models():
+            opts = model._meta
+            if opts.proxy or not opts.managed or opts.swapped or opts.auto_created:
+                continue
+            found.append(model)
+    return found
+
+
+def _fill(models_: list[Any], seed: int) -> list[str]:
+    """Rows for every model, made by model_bakery (3 each, many-to-many links too); generic
+    foreign keys pointed at real rows. Returns the models it could not fill, with why."""
+    from django.contrib.contenttypes.fields import GenericForeignKey
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import transaction
+    from model_bakery import baker
+
+    random.seed(seed)
+    problems = []
+    for model in models_:
+        try:
+            with transaction.atomic():
+                baker.make(model, _quantity=3, make_m2m=True)
+        except Exception as error:
+            problems.append(
+                f"{model._meta.label}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            )
+    targets = [m for m in models_ if m._base_manager.exists()]
+    for model in models_:
+        gfks = [p for p in model._meta.private_fields if isinstance(p, GenericForeignKey)]
+        if not gfks or not targets:
+            continue
+        for obj in model._base_manager.all():
+            for gfk in gfks:
+                target_model = random.choice(targets)
+                target = random.choice(list(target_model._base_manager.all()[:5]))
+                setattr(
+                    obj, model._meta.get_field(gfk.ct_field).attname, ContentType.objects.get_for_model(target_model).pk
+                )
+                setattr(obj, gfk.fk_field, target.pk)
+            try:
+                with transaction.atomic():
+                    obj.save_base(raw=True)
+            except Exception as error:
+                problems.append(f"{model._meta.label} generic relation: {type(error).__name__}")
+    return problems
+
+
+def run(app: App, backend: str, folder: Path, name: str) -> dict[str, Any]:
+    result: dict[str, Any] = {"name": app.name, "backend": backend, "models": 0, "rows": 0}
+    try:
+        _configure(app, backend, folder, name)
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        for alias in ("default", "target"):
+            call_command("migrate", run_syncdb=True, database=alias, verbosity=0, interactive=False)
+        models_ = _models(app)
+    except BaseException as error:
+        return {**result, "result": "setup", "detail": _line(error)}
+    result["models"] = len(models_)
+    if not models_:
+        return {**result, "result": "setup", "detail": "no models"}
+    from django.db import connection
+
+    tables = set(connection.introspection.table_names())
+    present = [m for m in models_ if m._meta.db_table in tables]
+    problems = _fill(present, zlib.crc32(app.name.encode()))
+    problems += [f"{m._meta.label}: no table on this backend" for m in models_ if m not in present]
+    result["rows"] = sum(m._base_manager.count() for m in present)
+    result["fill"] = problems
+    from dumpscript import DumpscriptError, load_script, write_script
+
+    script = folder / "conformance_data.py"
+    try:
+        write_script(script, *app.labels)
+    except DumpscriptError as error:
+        return {**result, "result": "limit", "detail": f"dump: {_line(error)}"}
+    except Exception as error:
+        return {**result, "result": "defect", "detail": f"dump: {_line(error)}", "trace": traceback.format_exc()}
+    try:
+        load_script(script, using="target")
+    except DumpscriptError as error:
+        return {**result, "result": "defect", "detail": f"load: {_line(error)}"}
+    except Exception as error:
+        return {**result, "result": "defect", "detail": f"load: {_line(error)}", "trace": traceback.format_exc()}
+    from conformance.compare import Picture, first_difference
+
+    try:
+        source, target = Picture("default", present).rows(), Picture("target", present).rows()
+    except Exception as error:
+        return {**result, "result": "defect", "detail": f"compare: {_line(error)}", "trace": traceback.format_exc()}
+    if source == target:
+        return {**result, "result": "exact", "detail": ""}
+    return {**result, "result": "diff", "detail": first_difference(source, target)}
+
+
+def _line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    line = f"{type(error).__name__}: {text}" if not text.startswith("Cannot") else text
+    return line if len(line) < 300 else line[:297] + "..."
+
+
+def main() -> None:
+    name, backend, folder = sys.argv[1], sys.argv[2], Path(sys.argv[3])
+    (app,) = by_name([name])
+    database = "conf_" + "".join(ch if ch.isalnum() else "_" for ch in name.lower())[:40]
+    result = run(app, backend, folder, database)
+    sys.stdout.write("\n" + json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()

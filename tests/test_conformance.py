@@ -1,0 +1,53 @@
+"""A representative part of the conformance corpus (``nox -s conformance`` runs all of it):
+schemas nobody on the team wrote, dumped, loaded into a freshly migrated database, compared.
+
+Each app's result is recorded in ``conformance/expected.json``; a change that makes an app
+exact, or breaks one, records it again (``DUMPSCRIPT_UPDATE_CONFORMANCE=1``), so the record
+always says where the tool stands. The goal is every app ``exact``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from conformance.__main__ import run_one
+from conftest import BACKEND
+
+EXPECTED = Path(__file__).parent / "conformance" / "expected.json"
+UPDATE = os.environ.get("DUMPSCRIPT_UPDATE_CONFORMANCE") == "1"
+
+SUBSET = [
+    "contrib:auth",
+    "contrib:contenttypes",
+    "contrib:sites",
+    "contrib:admin",
+    "django:custom_pk",
+    "django:fixtures",
+    "django:generic_relations",
+    "django:m2m_through",
+    "django:model_inheritance",
+    "django:model_inheritance_regress",
+    "django:one_to_one",
+    "django:select_related",
+    "django:serializers",
+]
+"""Inheritance (abstract bases, multi-table, a child's own key), generic relations in cycles,
+custom primary keys and fields, through models, rows that migrations create."""
+
+
+@pytest.mark.parametrize("name", SUBSET)
+def test_app_result_is_the_recorded_one(name: str) -> None:
+    if "DUMPSCRIPT_PG_HOST" not in os.environ and BACKEND == "postgres":
+        pytest.skip("needs the test run's PostgreSQL server")
+    result = run_one(name, BACKEND)
+    recorded = json.loads(EXPECTED.read_text(encoding="utf-8")) if EXPECTED.exists() else {}
+    key = f"{BACKEND} {name}"
+    if UPDATE:
+        recorded[key] = result["result"]
+        EXPECTED.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    assert result["result"] != "setup", result.get("detail")
+    assert result["result"] == recorded.get(key), f"{name}: {result['result']}: {result.get('detail')}"
