@@ -13,7 +13,7 @@ import pytest
 from dumpscript.ordering import Cycle, components, cycle_path, defer, levels, strongly_connected
 
 NULL, HARD = 0, 1
-FIELDS = [("nullable", True), ("required", False)]
+FIELDS = [True, False]  # by field id: may it be deferred
 
 
 def arrays(total: int, edges: dict[int, list[tuple[int, int]]]) -> tuple[array[int], array[int], array[int]]:

@@ -329,3 +329,54 @@ def test_round_trip_with_options(
 
     assert rows("other") == rows("default")
     assert rows("other")
+
+
+def test_not_null_references_in_a_cycle_are_set_after_both_objects_exist(dbs: Databases) -> None:
+    """A chicken and an egg that need each other through NOT NULL foreign keys: created with
+    their old ids as placeholders, linked once both exist, checked at commit."""
+    from testproject.cycleapp.models import Chicken, Egg
+
+    sample.not_null_cycle()
+    text = dump("cycleapp")
+    assert "Links that close a cycle" in text
+    load_script(write(dbs, text, "cycle_data.py"), using="other")
+    chicken = Chicken.objects.using("other").get(name="chicken")
+    assert chicken.egg.name == "egg" and chicken.egg.chicken == chicken
+    assert Egg.objects.using("other").get(name="second egg").chicken == chicken
+
+
+def test_generic_relations_with_not_null_columns_in_a_cycle(dbs: Databases) -> None:
+    """A note about a note about itself (NOT NULL content type and object id): set after both
+    exist, with placeholders meanwhile (the object id has no constraint)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    kind = ContentType.objects.get_for_model(m.Note)
+    first = m.Note.objects.create(content_type=kind, object_id=0, text="first")
+    second = m.Note.objects.create(content_object=first, text="second")
+    first.content_object = second
+    first.save()
+    own = m.Note.objects.create(content_type=kind, object_id=0, text="about itself")
+    own.content_object = own
+    own.save()
+    load_script(write(dbs, dump("testapp.Note")), using="other")
+    there = {note.text: note for note in m.Note.objects.using("other")}
+    assert there["first"].content_object == there["second"] and there["second"].content_object == there["first"]
+    assert there["about itself"].content_object == there["about itself"]
+
+
+def test_a_generic_relation_keeps_its_content_type(dbs: Databases) -> None:
+    """A note that stores the Place content type for a row that is a restaurant (a base type
+    kept on purpose): the script keeps that type, not the restaurant's."""
+    from django.contrib.contenttypes.models import ContentType
+
+    sample.fill("default")
+    pizza = m.Restaurant.objects.get(name="Pizza Hut")
+    place_type = ContentType.objects.get_for_model(m.Place)
+    m.Note.objects.create(content_type=place_type, object_id=pizza.pk, text="about the place")
+    text = dump("testapp")
+    assert 'content_type=ContentType.objects.db_manager(using).get_by_natural_key("testapp", "place")' in text
+    load_script(write(dbs, text), using="other")
+    assert Snapshot("other").contents() == Snapshot("default").contents()
+    note = m.Note.objects.using("other").get(text="about the place")
+    assert note.content_type.model == "place"
+    assert note.content_object == m.Place.objects.using("other").get(name="Pizza Hut")

@@ -178,8 +178,9 @@ def _samples(using: str, vendor: str, p: str) -> None:
     objects.create(label=f"{p}nulls", data=None)
 
 
-def unbreakable_cycle(using: str = "default") -> None:
-    """A chicken and an egg that need each other (NOT NULL both ways)."""
+def not_null_cycle(using: str = "default") -> None:
+    """A chicken and an egg that need each other (NOT NULL foreign keys both ways), and a
+    chicken whose egg is its own (a NOT NULL reference to another object of a cycle)."""
     from testproject.cycleapp.models import Chicken, Egg
 
     with transaction.atomic(using=using):
@@ -187,3 +188,15 @@ def unbreakable_cycle(using: str = "default") -> None:
         Egg(id=1, name="egg", chicken_id=1).save(using=using, force_insert=True)
         chicken.id = 1
         chicken.save(using=using, force_insert=True)
+        Egg(id=2, name="second egg", chicken_id=1).save(using=using, force_insert=True)
+
+
+def unbreakable_cycle(using: str = "default") -> None:
+    """A husband and a wife that need each other (NOT NULL one-to-ones both ways)."""
+    from testproject.cycleapp.models import Husband, Wife
+
+    with transaction.atomic(using=using):
+        husband = Husband(name="husband", wife_id=1)
+        Wife(id=1, name="wife", husband_id=1).save(using=using, force_insert=True)
+        husband.id = 1
+        husband.save(using=using, force_insert=True)

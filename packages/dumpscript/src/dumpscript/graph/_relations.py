@@ -99,6 +99,19 @@ def nullable(model: Model, name: str) -> bool:
     return bool(model._meta.get_field(name).null)
 
 
+def deferrable(model: Model, name: str, deferred_checks: bool) -> bool:
+    """The reference ``name`` can be set after both objects exist: it may be None; or it is a
+    generic relation (two plain columns, no constraint); or a foreign key that is not unique,
+    on a database that checks foreign keys at commit (``deferred_checks``: PostgreSQL, SQLite),
+    written meanwhile with its old value as a placeholder."""
+    if nullable(model, name) or any(gfk.name == name for gfk in generic_fks(model)):
+        return True
+    field = model._meta.get_field(name)
+    if getattr(field.remote_field, "parent_link", False) or getattr(field, "unique", False):
+        return False
+    return deferred_checks and isinstance(field, models.ForeignKey)
+
+
 def attname(model: Model, name: str) -> str:
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field)

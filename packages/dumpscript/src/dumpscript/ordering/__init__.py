@@ -14,8 +14,10 @@ import bisect
 from array import array
 from dataclasses import dataclass, field
 
+from django.db import connections
+
 from dumpscript.errors import CycleError
-from dumpscript.graph import Graph, Model, nullable, parent_link, root_model
+from dumpscript.graph import Graph, Model, deferrable, nullable, parent_link, root_model
 from dumpscript.ordering._arrays import Cycle, components, cycle_path, defer, levels, strongly_connected
 
 __all__ = [
@@ -118,8 +120,10 @@ class _References:
         self.starts = array("q", [0])
         self.deps = array("q")
         self.fields = array("q")
-        self.field_info: list[tuple[str, bool]] = []
-        """Field id → its name, and whether it may be None (the reference can be deferred)."""
+        self.field_info: list[tuple[str, bool, bool]] = []
+        """Field id → its name, whether it may be None, and whether it can be set after both
+        objects exist (a placeholder meanwhile, for a NOT NULL one)."""
+        self._deferred_checks = bool(connections[graph.using].features.can_defer_constraint_checks)
         self._field_ids: dict[tuple[Model, str], int] = {}
         for model in component:
             self._read(graph, model)
@@ -127,7 +131,7 @@ class _References:
     def _field_id(self, model: Model, name: str) -> int:
         if (model, name) not in self._field_ids:
             self._field_ids[(model, name)] = len(self.field_info)
-            self.field_info.append((name, nullable(model, name)))
+            self.field_info.append((name, nullable(model, name), deferrable(model, name, self._deferred_checks)))
         return self._field_ids[(model, name)]
 
     def _read(self, graph: Graph, model: Model) -> None:
@@ -164,13 +168,19 @@ def _order_objects(graph: Graph, component: list[Model], placements: dict[Model,
     refs = _References(graph, component)
     total, starts, deps, fields = refs.total, refs.starts, refs.deps, refs.fields
     deferred: list[tuple[int, int, int]] = []  # (source, field id, target)
-    try:
-        level = levels(total, starts, deps)
-    except Cycle:
-        starts, deps, fields, deferred = defer(total, starts, deps, fields, refs.field_info)
+    level = None
+    # Nullable references first; NOT NULL ones (with placeholders) only for cycles left.
+    for can_defer in ([info[1] for info in refs.field_info], [info[2] for info in refs.field_info]):
         try:
             level = levels(total, starts, deps)
-        except Cycle:  # every reference left in a cycle is NOT NULL
+            break
+        except Cycle:
+            starts, deps, fields, more = defer(total, starts, deps, fields, can_defer)
+            deferred += more
+    if level is None:
+        try:
+            level = levels(total, starts, deps)
+        except Cycle:  # every reference left in a cycle must be set when its object is created
             raise CycleError(_cycle_message(graph, refs, cycle_path(total, starts, deps, fields))) from None
     top = max(level, default=-1)
     per_level: dict[Model, list[int]] = {}
@@ -230,6 +240,7 @@ def _cycle_message(graph: Graph, refs: _References, path: list[tuple[int, int]])
     models_ = sorted({refs.locate(source)[0]._meta.label for source, _ in path})
     return (
         f"Cannot order {', '.join(models_)}: unbreakable cycle {steps} → {label(path[0][0])}; "
-        "every field in it is NOT NULL, so no object can be created first "
+        "every field in it must be set when its object is created (NOT NULL and unique, a parent link, "
+        "or a database that checks foreign keys at once), so no object can be created first "
         "(make one of these fields nullable, or exclude one of the models)"
     )

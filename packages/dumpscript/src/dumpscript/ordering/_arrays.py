@@ -4,7 +4,7 @@ the references of object ``n`` are ``deps[starts[n]:starts[n + 1]]``."""
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
 N = TypeVar("N", bound=Hashable)
@@ -141,10 +141,11 @@ def components(total: int, starts: array[int], deps: array[int]) -> tuple[array[
 
 
 def defer(
-    total: int, starts: array[int], deps: array[int], dep_fields: array[int], fields_info: list[tuple[str, bool]]
+    total: int, starts: array[int], deps: array[int], dep_fields: array[int], can_defer: Sequence[bool]
 ) -> tuple[array[int], array[int], array[int], list[tuple[int, int, int]]]:
-    """Drop the nullable references inside cycles of objects: the references kept (starts,
-    targets, field ids), and the deferred ones ``(source, field id, target)``."""
+    """Drop the references inside cycles of objects whose field ``can_defer`` (by field id):
+    the references kept (starts, targets, field ids), and the deferred ones ``(source, field
+    id, target)``."""
     component, cyclic = components(total, starts, deps)
     kept_starts = array("q", [0])
     kept = array("q")
@@ -154,7 +155,7 @@ def defer(
         for edge in range(starts[node], starts[node + 1]):
             target = deps[edge]
             field = dep_fields[edge]
-            if cyclic[component[node]] and component[node] == component[target] and fields_info[field][1]:
+            if cyclic[component[node]] and component[node] == component[target] and can_defer[field]:
                 deferred.append((node, field, target))
             else:
                 kept.append(target)

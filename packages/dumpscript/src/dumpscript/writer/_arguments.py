@@ -21,7 +21,7 @@ from dumpscript.cst._render import render_expression
 from dumpscript.graph import Graph, Model, generic_fks
 from dumpscript.values import EncodeContext, encode_python
 from dumpscript.values._text import field_value_text, plain_writers
-from dumpscript.writer._rows import Obj, RowReader
+from dumpscript.writer._rows import Obj, RowReader, TypedTarget
 from dumpscript.writer._scope import Scope
 
 ALWAYS: Any = object()
@@ -106,10 +106,15 @@ class Arguments:
         model = obj.model
         values, targets = obj.values, obj.targets
         gfk_parts: dict[str, str | None] = {}
+        placeholders: set[str] = set()  # NOT NULL parts of a deferred generic relation
+        gfk_fields = {}
         for gfk in generic_fks(model):
             if gfk.name in targets:
+                gfk_fields[gfk.name] = (gfk.ct_field, gfk.fk_field)
                 gfk_parts[gfk.ct_field.attname] = gfk.name
                 gfk_parts[gfk.fk_field.attname] = None
+                if gfk.name in deferred and not gfk.nullable:
+                    placeholders.update((gfk.ct_field.attname, gfk.fk_field.attname))
         result: list[str] = []
         auto_now: list[tuple[str, str]] = []
         target_text = self.scope.target_text
@@ -119,14 +124,24 @@ class Arguments:
             f, default = spec.field, spec.default
             if gfk_parts and f.attname in gfk_parts:
                 gfk_name = gfk_parts[f.attname]
-                if gfk_name is not None and gfk_name not in deferred:
-                    result.append(f"{gfk_name}={target_text(targets[gfk_name])}")
+                if f.attname in placeholders:  # the old values until the link is set
+                    result.append(f"{f.attname}={self.raw(values[f.attname], f, obj.pk, model)}")
+                elif gfk_name is not None and gfk_name not in deferred:
+                    generic = targets[gfk_name]
+                    if isinstance(generic, TypedTarget):  # the stored content type, kept
+                        ct, fk = gfk_fields[gfk_name]
+                        result.append(f"{ct.name}={target_text(generic.content_type)}")
+                        result.append(f"{fk.attname}={generic.var}.pk")
+                    else:
+                        result.append(f"{gfk_name}={target_text(generic)}")
                 continue
             value = values[f.attname]
             if default is not ALWAYS and (value is default or (value == default and is_default(value, default))):
                 continue
             if spec.relation and value is not None:
                 if f.name in deferred:
+                    if not f.null:  # NOT NULL: its old value until the link is set (checked at commit)
+                        result.append(f"{f.attname}={self.raw(value, f, obj.pk, model)}")
                     continue
                 target = targets.get(f.name)
                 if target is None:  # points at a missing row

@@ -13,7 +13,17 @@ from dumpscript.graph import Graph, Lookup, Model, Objects, Reference, parent_li
 from dumpscript.graph._relations import references
 from dumpscript.plan import Plan
 
-Target = str | Lookup
+
+@dataclass(frozen=True)
+class TypedTarget:
+    """A generic relation whose content type is not its object's own model (a parent or a
+    proxy stored on purpose): written as the content type and the object's key."""
+
+    var: str
+    content_type: Lookup
+
+
+Target = str | Lookup | TypedTarget
 """What a reference points at: the variable of an object of the script, or a looked-up row."""
 
 _NONE: frozenset[str] = frozenset()
@@ -111,12 +121,27 @@ class RowReader:
                     if target is not None:
                         targets[name] = target
             if generic:
-                for name, target_model, target_key in self.graph.targets_of(row, generic):
-                    target = self.resolver(target_model)(target_key)
+                for ref in generic:
+                    target = self._generic(row, ref)
                     if target is not None:
-                        targets[name] = target
+                        targets[ref.name] = target
             result.append(obj)
         return result
+
+    def _generic(self, row: tuple[Any, ...], ref: Reference) -> Target | None:
+        """The target of a generic relation: the object, typed when the stored content type is
+        not the model of the object the script creates for that row."""
+        for _, target_model, key in self.graph.targets_of(row, [ref]):
+            target = self.resolver(target_model)(key)
+            if not isinstance(target, str):
+                return target
+            stored = self.graph.content_model(row[ref.ct_column])
+            found = self.graph.find(target_model, key)
+            if stored is not None and found is not None and found[0].model is not stored:
+                ct = stored._meta
+                return TypedTarget(target, Lookup(_content_type(), (ct.app_label, ct.model_name)))
+            return target
+        return None
 
     def resolvers(self, model: Model) -> list[tuple[str, int, Callable[[Any], Target | None]]]:
         """``(name, column, value → target)`` of each foreign key of ``model``'s rows."""
@@ -161,6 +186,12 @@ class RowReader:
 
         self._targets[model] = resolve
         return resolve
+
+
+def _content_type() -> Model:
+    from django.contrib.contenttypes.models import ContentType
+
+    return ContentType
 
 
 def _natural(natural: dict[tuple[Model, Any], Lookup], model: Model, key: Any) -> Lookup | None:

@@ -5,6 +5,7 @@ written."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import libcst as cst
 
@@ -76,7 +77,7 @@ class Scope:
         call = cst.Attribute(manager, cst.Name("get_by_natural_key"))
         return lit.call(call, [encode_python(value, context) for value in target.key])
 
-    def target_text(self, target: str | Lookup) -> str:
+    def target_text(self, target: Any) -> str:
         """A reference's value: an object's variable, or the lookup of a row (written once per
         row looked up: many objects point at the same content type)."""
         if isinstance(target, str):
