@@ -25,6 +25,7 @@ SUBSET = [
     "contrib:contenttypes",
     "contrib:sites",
     "contrib:admin",
+    "django:constraints",
     "django:custom_pk",
     "django:fixtures",
     "django:generic_relations",
@@ -36,7 +37,8 @@ SUBSET = [
     "django:serializers",
 ]
 """Inheritance (abstract bases, multi-table, a child's own key), generic relations in cycles,
-custom primary keys and fields, through models, rows that migrations create."""
+custom primary keys and fields, through models, rows that migrations create, models that have
+no table on the backend."""
 
 
 @pytest.mark.parametrize("name", SUBSET)

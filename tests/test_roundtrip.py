@@ -380,3 +380,25 @@ def test_a_generic_relation_keeps_its_content_type(dbs: Databases) -> None:
     note = m.Note.objects.using("other").get(text="about the place")
     assert note.content_type.model == "place"
     assert note.content_object == m.Place.objects.using("other").get(name="Pizza Hut")
+
+
+def test_rows_that_migrations_create_are_matched_not_duplicated(dbs: Databases) -> None:
+    """A dump of ``auth`` holds the permissions ``migrate`` creates in every database: loading
+    it into a migrated database matches them (and keeps a permission made by hand)."""
+    from django.contrib.auth.models import Group, Permission, User
+    from django.contrib.contenttypes.models import ContentType
+
+    book_type = ContentType.objects.get_for_model(m.Book)
+    custom = Permission.objects.create(codename="publish_book", name="Can publish books", content_type=book_type)
+    editors = Group.objects.create(name="editors")
+    editors.permissions.add(custom, Permission.objects.get(codename="add_book"))
+    ada = User.objects.create(username="ada")
+    ada.user_permissions.add(custom)
+    permissions_there = Permission.objects.using("other").count()
+    text = dump("auth")
+    assert "update_or_create(" in text
+    load_script(write(dbs, text, "auth_data.py"), using="other")
+    assert Permission.objects.using("other").count() == permissions_there + 1
+    group = Group.objects.using("other").get(name="editors")
+    assert sorted(group.permissions.values_list("codename", flat=True)) == ["add_book", "publish_book"]
+    assert User.objects.using("other").get(username="ada").user_permissions.get().codename == "publish_book"

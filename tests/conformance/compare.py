@@ -49,8 +49,11 @@ class Picture:
     """The rows of ``models_`` in database ``using``."""
 
     def __init__(self, using: str, models_: list[type[models.Model]]) -> None:
+        from django.db import connections
+
         self.using = using
         self.models = models_
+        self.tables = set(connections[using].introspection.table_names())
         self._signatures: dict[type[models.Model], dict[Any, Row]] = {}
 
     def signature(self, model: type[models.Model], pk: Any) -> Row:
@@ -103,7 +106,8 @@ class Picture:
                 for gfk in gfks:
                     row.append((gfk.name, *self._generic(obj, gfk)))
                 for m2m in model._meta.local_many_to_many:
-                    if not isinstance(m2m, models.ManyToManyField):
+                    through = getattr(m2m.remote_field, "through", None)
+                    if not isinstance(m2m, models.ManyToManyField) or through._meta.db_table not in self.tables:
                         continue
                     targets = sorted(
                         (

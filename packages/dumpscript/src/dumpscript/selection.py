@@ -9,7 +9,7 @@ from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
-from django.db import models
+from django.db import connections, models
 
 from dumpscript.errors import SelectionError
 from dumpscript.options import DumpOptions
@@ -18,6 +18,15 @@ Model = type[models.Model]
 
 # Rows that migrations create; scripts look them up by natural key instead of creating them.
 LOOKUP_MODELS = ("contenttypes.ContentType", "auth.Permission")
+
+MIGRATED_ROWS = {
+    "contenttypes.ContentType": ("app_label", "model"),
+    "auth.Permission": ("content_type", "codename"),
+    "sites.Site": ("pk",),
+}
+"""Models whose rows ``migrate`` creates in every database (``post_migrate``: content types,
+permissions, the default site): a script matches them by these fields, creating or updating
+(a site by its key: ``SITE_ID`` names it)."""
 
 
 def lookup_models() -> set[type[models.Model]]:
@@ -107,6 +116,9 @@ class Selection:
     """Models (and their multi-table children) found by these fields when outside the selection."""
     migrated: frozenset[Model] = field(default_factory=lambda: frozenset(lookup_models()))
     """Models whose rows migrations create: always looked up by natural key."""
+    left_out: tuple[str, ...] = ()
+    """Models of the selected apps that have no table in the database (not migrated, or a
+    model the database cannot create), left out: one line each, for the user."""
 
     def rows(self, model: Model, using: str) -> models.QuerySet[Any]:
         """The rows of a selected model, by primary key: the options' keys, filter and limit."""
@@ -140,6 +152,11 @@ class Selection:
             and hasattr(model._default_manager, "get_by_natural_key")
         )
 
+    def match_fields(self, model: Model) -> tuple[str, ...]:
+        """The fields by which the script matches rows of ``model`` that may exist already in
+        the target (:data:`MIGRATED_ROWS`); empty for the models whose rows it creates."""
+        return MIGRATED_ROWS.get(model._meta.label, ())
+
     def lookup_fields(self, model: Model) -> tuple[str, ...]:
         """The fields that find a row of ``model`` (or of a parent model) given by ``lookups``."""
         if model in self.migrated:
@@ -155,8 +172,25 @@ def select(labels: Sequence[str], options: DumpOptions) -> Selection:
     models_ = resolve(labels, options.exclude)
     if options.pks is not None and (len(labels) != 1 or "." not in labels[0]):
         raise SelectionError("Primary keys can only be given with a single app.Model label")
+    tables = set(connections[options.using].introspection.table_names())
+    missing = [model for model in models_ if model._meta.db_table not in tables]
+    named = {label for label in labels if "." in label}
+    for model in missing:
+        if model._meta.label in named or any(label.lower() == model._meta.label_lower for label in named):
+            raise SelectionError(
+                f"Cannot dump {model._meta.label}: it has no table in database {options.using!r} "
+                "(its migrations are not applied there, or the database cannot create it)"
+            )
+    if missing and len(missing) == len(models_):
+        raise SelectionError(
+            f"Nothing to dump: no model of {' '.join(labels) or 'all apps'} has a table in database {options.using!r}"
+        )
+    left_out = tuple(
+        f"Left out {model._meta.label}: it has no table in database {options.using!r}" for model in missing
+    )
     return Selection(
-        models_,
+        [model for model in models_ if model not in missing],
+        left_out=left_out,
         pks=list(options.pks) if options.pks is not None else None,
         filter=options.filter,
         limit=options.limit,

@@ -56,7 +56,7 @@ class ObjectStatements:
     def compiled(self, model: Model) -> bool:
         """Objects of ``model`` are plain: written straight from their rows by the compiled
         writer (no generic relation, auto_now field, inheritance, deferred or reused object)."""
-        if self.save_each or model._meta.parents or generic_fks(model):
+        if self.save_each or model._meta.parents or generic_fks(model) or self.graph.selection.match_fields(model):
             return False
         if len(self.graph.families.get(model, ())) > 1 or self.plan.reused.get(model):
             return False
@@ -116,6 +116,12 @@ class ObjectStatements:
             return lead_text(None, True) if later else lead_text([label], not first)
 
         save = f".save(using={self.scope.using})" if self.scope.using is not None else ".save()"
+        match = self.graph.selection.match_fields(model)
+        if match:
+            for obj in batch:
+                self.progress.advance(label)
+                statements.append(lead() + self._matched(obj, match))
+            return statements
         for obj in batch:
             self.progress.advance(label)
             args, auto_now = self.arguments.text(obj, obj.deferred)
@@ -135,6 +141,23 @@ class ObjectStatements:
         text = exploded_list_call_text(head, elements) if inline else list_call_text(head, [o.var for o in batch])
         statements.append(lead() + (text or self._names_call(model, [o.var for o in batch])))
         return statements
+
+    def _matched(self, obj: Obj, match: tuple[str, ...]) -> str:
+        """``var, _ = Model.objects.using(using).update_or_create(key=..., defaults={...})``: a
+        row that migrations may have created already in the target, matched by ``match``."""
+        args, auto_now = self.arguments.text(obj, obj.deferred, all_fields=True)
+        keys = [f"pk={self.arguments.raw(obj.pk, obj.model._meta.pk, obj.pk)}"] if "pk" in match else []  # type: ignore[arg-type]
+        defaults = []
+        for arg in [*args, *(f"{name}={value}" for name, value in auto_now)]:
+            name, _, value = arg.partition("=")
+            if name in match or name.removesuffix("_id") in match:
+                keys.append(arg)
+            else:
+                defaults.append(f"{lit.string_text(name)}: {value}")
+        if defaults:
+            keys.append("defaults={" + ", ".join(defaults) + "}")
+        head = f"{self.scope.manager_text(obj.model)}.update_or_create"
+        return call_text(f"{obj.var}, _ = {head}" if obj.referenced else head, keys)
 
     def _names_call(self, model: Model, names: list[str]) -> str:
         """``bulk_create([...])`` of variables, one name too long for any line: laid out by LibCST."""

@@ -158,6 +158,8 @@ class ScriptWriter:
             "",
         ]
         lines += [f"    {label}: {count}" for label, count in sorted(counts.items())]
+        if self.graph.selection.left_out:
+            lines += ["", *(f"{line}." for line in self.graph.selection.left_out)]
         lines += [
             "",
             "Load it with ``python manage.py loadscript THIS_FILE``, or run it on its own from the",
