@@ -138,7 +138,10 @@ def conformance(session: nox.Session, db: str) -> None:
         session.skip(message)
     session.install(_django_spec(DEFAULT[1]), "-e", CORE, *group("test"))
     with session.chdir(ROOT / "tests"):
-        session.run("python", "-m", "conformance", "--backend", db, *session.posargs, env={"PYTHONPATH": "."})
+        docs = str(ROOT / "docs" / "conformance")
+        session.run(
+            "python", "-m", "conformance", "--backend", db, "--docs", docs, *session.posargs, env={"PYTHONPATH": "."}
+        )
 
 
 @nox.session(python=DEFAULT[0])

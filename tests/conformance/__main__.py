@@ -1,4 +1,4 @@
-"""``python -m conformance [--backend sqlite|postgres] [--apps NAME,...] [--jobs N] [--docs FILE]``:
+"""``python -m conformance [--backend sqlite|postgres] [--apps NAME,...] [--jobs N] [--docs DIR]``:
 run the corpus (or some of its apps), print the table and the totals."""
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ def totals(results: list[dict[str, Any]]) -> str:
     counts = Counter(result["result"] for result in results)
     corpus_size = sum(counts[name] for name in RESULTS)
     parts = ", ".join(f"{counts[name]} {name}" for name in RESULTS)
-    return f"{counts['exact']} of {corpus_size} apps exact ({parts}); {counts['setup']} not installable on this backend"
+    outside = counts["setup"]
+    return f"{counts['exact']} of {corpus_size} apps exact ({parts}); {outside} outside the corpus (no models, or not installable)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--apps", help="comma-separated app names (default: the whole corpus)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--json", help="write the results here")
+    parser.add_argument("--docs", help="write the table and totals to DOCS/<backend>.txt (the docs include it)")
     args = parser.parse_args(argv)
     names = args.apps.split(",") if args.apps else [app.name for app in corpus()]
     by_name(names)  # unknown names fail before anything runs
@@ -117,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{args.backend}: {totals(results)}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1), encoding="utf-8")
+    if args.docs:
+        folder = Path(args.docs)
+        folder.mkdir(parents=True, exist_ok=True)
+        text = f"{table(results)}\n\n{args.backend}: {totals(results)}\n"
+        (folder / f"{args.backend}.txt").write_text(text, encoding="utf-8")
     return 0
 
 

@@ -169,8 +169,15 @@ def _order_objects(graph: Graph, component: list[Model], placements: dict[Model,
     total, starts, deps, fields = refs.total, refs.starts, refs.deps, refs.fields
     deferred: list[tuple[int, int, int]] = []  # (source, field id, target)
     level = None
-    # Nullable references first; NOT NULL ones (with placeholders) only for cycles left.
-    for can_defer in ([info[1] for info in refs.field_info], [info[2] for info in refs.field_info]):
+    # Nullable references first; then, for the cycles left, NOT NULL ones (with placeholders),
+    # one field at a time, so that as few objects as possible need a placeholder.
+    steps = [[info[1] for info in refs.field_info]]
+    steps += [
+        [number == field_id for number in range(len(refs.field_info))]
+        for field_id, info in enumerate(refs.field_info)
+        if info[2] and not info[1]
+    ]
+    for can_defer in steps:
         try:
             level = levels(total, starts, deps)
             break
