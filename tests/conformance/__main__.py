@@ -90,8 +90,8 @@ def totals(results: list[dict[str, Any]]) -> str:
     counts = Counter(result["result"] for result in results)
     corpus_size = sum(counts[name] for name in RESULTS)
     parts = ", ".join(f"{counts[name]} {name}" for name in RESULTS)
-    outside = counts["setup"]
-    return f"{counts['exact']} of {corpus_size} apps exact ({parts}); {outside} outside the corpus (no models, or not installable)"
+    outside = f"{counts['setup']} outside the corpus (no models, or not installable)"
+    return f"{counts['exact']} of {corpus_size} apps exact ({parts}); {outside}"
 
 
 def main(argv: list[str] | None = None) -> int:
