@@ -402,3 +402,15 @@ def test_rows_that_migrations_create_are_matched_not_duplicated(dbs: Databases) 
     group = Group.objects.using("other").get(name="editors")
     assert sorted(group.permissions.values_list("codename", flat=True)) == ["add_book", "publish_book"]
     assert User.objects.using("other").get(username="ada").user_permissions.get().codename == "publish_book"
+
+
+def test_after_loading_kept_keys_the_application_inserts_without_collision(dbs: Databases) -> None:
+    """With ``--keep-pks`` the script gives keys explicitly; the load moves the sequences past
+    them (PostgreSQL kept them behind: the next ``create()`` failed on a duplicate key)."""
+    sample.fill("default")
+    load_script(write(dbs, dump("testapp", keep_pks=True)), using="other")
+    tag = m.Tag.objects.using("other").create(name="made by the application")
+    assert tag.pk > max(m.Tag.objects.values_list("pk", flat=True))
+    author = m.Author.objects.using("other").create(name="New", email="new@example.com")
+    assert author.pk > max(m.Author.objects.values_list("pk", flat=True))
+    m.Book.tags.through.objects.using("other").create(book=m.Book.objects.using("other").first(), tag=tag)

@@ -224,6 +224,15 @@ class _Inserts:
             self._all_parents = {table for tables in self._parent_tables().values() for table in tables}
         return self._all_parents
 
+    def models(self) -> list[type[models.Model]]:
+        """The models whose tables received rows."""
+        owners = {
+            model._meta.db_table: model
+            for model in apps.get_models(include_auto_created=True)
+            if not model._meta.proxy and model._meta.managed
+        }
+        return [owners[table] for table in sorted(self.rows) if table in owners]
+
     def objects(self) -> dict[str, int]:
         """Objects created per model label (a multi-table child once, as its own model)."""
         owners = {
@@ -287,6 +296,22 @@ def _expected_rows(code: types.CodeType) -> int | None:
 
 
 _INSERT = re.compile(r"\s*INSERT\s+INTO\s+[\"`\[]?([^\"`\]\s(]+)", re.IGNORECASE)
+
+
+def _reset_sequences(using: str, touched: list[type[models.Model]]) -> None:
+    """Move the key sequences of the tables a load wrote to past their largest key (as
+    ``loaddata`` does), so that the application's next insert does not collide with keys the
+    script gave explicitly (``--keep-pks``)."""
+    if not touched:
+        return
+    from django.core.management.color import no_style
+
+    connection = connections[using]
+    statements = connection.ops.sequence_reset_sql(no_style(), touched)
+    if statements:
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
 
 
 def _inserted_rows(sql: str, params: Any, many: bool, rowcount: int | None) -> int:
@@ -402,6 +427,7 @@ def _load(
                             run()
             progress.finish()
             result.created = inserted.objects()
+            _reset_sequences(using, inserted.models())
             if dry_run:
                 transaction.set_rollback(True, using=using)
     except (ScriptError, _NotChunkable):
