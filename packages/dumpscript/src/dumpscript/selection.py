@@ -172,6 +172,12 @@ def select(labels: Sequence[str], options: DumpOptions) -> Selection:
     models_ = resolve(labels, options.exclude)
     if options.pks is not None and (len(labels) != 1 or "." not in labels[0]):
         raise SelectionError("Primary keys can only be given with a single app.Model label")
+    for model in models_:
+        if type(model._meta.pk).__name__ == "CompositePrimaryKey":
+            raise SelectionError(
+                f"Cannot dump {model._meta.label}: its primary key is composite ({model._meta.pk.name}), "
+                "which dumpscript does not handle yet"
+            )
     tables = set(connections[options.using].introspection.table_names())
     missing = [model for model in models_ if model._meta.db_table not in tables]
     named = {label for label in labels if "." in label}

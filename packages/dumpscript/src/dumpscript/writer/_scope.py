@@ -4,6 +4,7 @@ written."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,6 +12,7 @@ import libcst as cst
 
 from dumpscript.cst import ImportSet
 from dumpscript.cst._render import render_expression
+from dumpscript.errors import DumpscriptError
 from dumpscript.graph import Lookup, Model
 from dumpscript.values import EncodeContext, encode_python
 from dumpscript.values import _literals as lit
@@ -39,6 +41,11 @@ class Scope:
         """The name the script uses for ``model`` (imported once, aliased if taken)."""
         if model not in self._class_names:
             module = import_module_of(model)
+            if getattr(sys.modules.get(module), model.__name__, None) is not model:
+                raise DumpscriptError(
+                    f"Cannot dump {model._meta.label}: the script cannot import its class as "
+                    f"{module}.{model.__name__} (a model class made inside a function, or renamed)"
+                )
             prefix = "".join(part.capitalize() for part in model._meta.app_label.split("_"))
             self._class_names[model] = self.imports.name(module, model.__name__, late=True, alias_prefix=prefix)
         return self._class_names[model]
