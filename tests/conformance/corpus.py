@@ -58,10 +58,8 @@ def django_tests() -> Path:
     target.mkdir(parents=True, exist_ok=True)
     archive = target / f"django-{version}.tar.gz"
     if not archive.exists():
-        subprocess.run(
-            [*_pip(), "download", f"django=={version}", "--no-binary", ":all:", "--no-deps", "--quiet", "-d", target],
-            check=True,
-        )
+        options = ["--no-binary", ":all:", "--no-deps", "--ignore-requires-python", "--quiet", "-d", str(target)]
+        subprocess.run([*_pip(), "download", f"django=={version}", *options], check=True)
     with tarfile.open(archive) as tar:
         members = [m for m in tar.getmembers() if m.name.startswith(f"django-{version}/tests/")]
         tar.extractall(target, members=members, filter="data")
