@@ -356,3 +356,19 @@ def test_links_between_objects_the_script_creates(dbs: Databases) -> None:
     assert _load_into_other(dbs, change.text) == Snapshot("default").contents()
     with pytest.raises(TransformError, match="nothing to insert: the script already creates the 2 selected objects"):
         insert_dump(change.text, "testapp.Author")
+
+
+def test_an_insertion_reads_rows_by_chunks(dbs: Databases) -> None:
+    """The editor's *Dump … rows here* goes through the same flat-memory pipeline as a dump:
+    queries grow with chunks of rows, not with rows (1,000 books and their authors here)."""
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from dumpscript import DumpOptions
+    from testproject import bulk
+
+    bulk.build(12000)
+    with CaptureQueriesContext(connections["default"]) as captured:
+        change = insert_dump(HAND_WRITTEN, "testapp.Book", options=DumpOptions(limit=1000), name="demo.py")
+    assert change.text.count("Book(title=") == 1000
+    assert len(captured.captured_queries) < 40, len(captured.captured_queries)
