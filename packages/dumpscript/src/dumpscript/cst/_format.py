@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import libcst as cst
 
 from dumpscript.cst import _render
@@ -58,17 +56,6 @@ def fill_list(elements: list[cst.BaseExpression], depth: int, used: int, block_i
             whitespace = _newline(inner)
             column = block_indent + len(inner)
         items.append(cst.Element(element, comma=cst.Comma(whitespace_after=whitespace)))
-    return cst.List(items, lbracket=cst.LeftSquareBracket(whitespace_after=_newline(inner)))
-
-
-def exploded_list(elements: Sequence[cst.BaseExpression], depth: int = 0) -> cst.List:
-    """A list with one element per line, each followed by a comma."""
-    inner = INDENT * (depth + 1)
-    last = len(elements) - 1
-    items = [
-        cst.Element(e, comma=cst.Comma(whitespace_after=_newline(INDENT * depth if i == last else inner)))
-        for i, e in enumerate(elements)
-    ]
     return cst.List(items, lbracket=cst.LeftSquareBracket(whitespace_after=_newline(inner)))
 
 

@@ -1,10 +1,9 @@
-"""Fast rendering of the LibCST nodes that dumpscript itself builds.
+"""Rendering of the LibCST nodes that dumpscript builds.
 
-LibCST's code generator is general and slow (about 50 µs a statement). The statements of a
-dump use a small set of node types, so this module renders exactly those, the way LibCST
-would, in a fraction of the time; any other node (or whitespace it does not know) makes
-:func:`render_statement` fall back to LibCST. The test suite checks that both renderings of
-real dumps are identical byte for byte.
+LibCST's code generator is general and slow (about 50 µs a node). Expressions that encoders
+build (a custom field's value, a lookup) are rendered here, the way LibCST would, in a
+fraction of the time; any other node makes :func:`render_expression` fall back to LibCST (the
+tests compare both). The few statements the writer still builds as nodes go to LibCST.
 """
 
 from __future__ import annotations
@@ -128,35 +127,9 @@ def render_expression(node: cst.BaseExpression, indent: str = "") -> str:
     raise _Unsupported(type(node).__name__)
 
 
-def _small(node: cst.BaseSmallStatement, indent: str) -> str:
-    if isinstance(node, cst.Assign):
-        targets = "".join(
-            render_expression(t.target, indent)
-            + _ws(t.whitespace_before_equal, indent)
-            + "="
-            + _ws(t.whitespace_after_equal, indent)
-            for t in node.targets
-        )
-        return targets + render_expression(node.value, indent)
-    if isinstance(node, cst.Expr):
-        return render_expression(node.value, indent)
-    if isinstance(node, cst.Pass):
-        return "pass"
-    raise _Unsupported(type(node).__name__)
-
-
 def render_statement(node: cst.SimpleStatementLine, indent: str) -> str:
-    """The source of a statement line inside a block indented by ``indent``."""
-    try:
-        if len(node.body) != 1 or not isinstance(node.body[0].semicolon, cst.MaybeSentinel):
-            raise _Unsupported("semicolons")
-        leading = "".join(_empty_line(line, indent) for line in node.leading_lines)
-        return leading + indent + _small(node.body[0], indent) + _trailing(node.trailing_whitespace)
-    except _Unsupported:
-        return _libcst_statement(node, indent)
-
-
-def _libcst_statement(node: cst.SimpleStatementLine, indent: str) -> str:
+    """The source of a statement line inside a block indented by ``indent`` (LibCST's own
+    code generator: the writer builds few statements as nodes, most as text)."""
     if not indent:
         return cst.Module(body=[node]).code
     wrapper = cst.Module(
@@ -175,23 +148,3 @@ def width(node: cst.BaseExpression | cst.SimpleStatementLine, indent: str = "") 
         except _Unsupported:
             text = indent + cst.Module(body=[]).code_for_node(node)
     return max((len(line) for line in text.splitlines()), default=0)
-
-
-def module_code(module: cst.Module) -> str:
-    """``module.code``, with the bodies of top-level functions rendered by this module."""
-    if module.header or module.footer:
-        return module.code
-    parts = []
-    for statement in module.body:
-        body = statement.body if isinstance(statement, cst.FunctionDef) else None
-        if isinstance(body, cst.IndentedBlock) and not body.footer and body.body:
-            indent = body.indent if body.indent is not None else module.default_indent
-            placeholder = cst.SimpleStatementLine([cst.Pass()])
-            head = cst.Module(body=[statement.with_changes(body=body.with_changes(body=[placeholder]))]).code
-            tail = indent + "pass\n"
-            if all(isinstance(s, cst.SimpleStatementLine) for s in body.body) and head.endswith(tail):
-                lines = [render_statement(s, indent) for s in body.body]  # type: ignore[arg-type]
-                parts.append(head[: -len(tail)] + "".join(lines))
-                continue
-        parts.append(cst.Module(body=[statement], default_indent=module.default_indent).code)
-    return "".join(parts)

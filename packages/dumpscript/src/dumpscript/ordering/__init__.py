@@ -18,7 +18,7 @@ from django.db import connections
 
 from dumpscript.errors import CycleError
 from dumpscript.graph import Graph, Model, deferrable, nullable, parent_link, root_model
-from dumpscript.ordering._arrays import Cycle, components, cycle_path, defer, levels, strongly_connected
+from dumpscript.ordering._arrays import Cycle, components, cycle_path, defer, levels
 
 __all__ = [
     "Cycle",
@@ -32,7 +32,6 @@ __all__ = [
     "defer",
     "levels",
     "order",
-    "strongly_connected",
 ]
 
 
@@ -93,16 +92,26 @@ def _label(model: Model) -> str:
 
 
 def order(graph: Graph) -> Ordering:
-    """Order the objects of ``graph``."""
+    """Order the objects of ``graph``: models by their references (components of models that
+    reference each other come out targets first), objects within such components by level."""
+    present = graph.present()
+    number = {model: position for position, model in enumerate(present)}
+    starts, deps = array("q", [0]), array("q")
+    for model in present:
+        deps.extend(number[target] for target in sorted(graph.model_succ[model], key=_label) if target in number)
+        starts.append(len(deps))
+    component_of, cyclic = components(len(present), starts, deps)
+    members: dict[int, list[Model]] = {}
+    for position, model in enumerate(present):
+        members.setdefault(component_of[position], []).append(model)
     sections: list[Section] = []
     placements: dict[Model, Placement] = {}
-    successors = graph.model_succ
-    for component in strongly_connected(graph.present(), lambda m: sorted(successors[m], key=_label)):
-        component.sort(key=_label)
-        if len(component) > 1 or component[0] in successors[component[0]]:
-            sections.append(_order_objects(graph, component, placements))
+    for component in range(len(members)):
+        models_ = members[component]
+        if cyclic[component]:
+            sections.append(_order_objects(graph, models_, placements))
         else:
-            sections.append(Section([Span(component[0], 0, len(graph.by_model[component[0]]))]))
+            sections.append(Section([Span(models_[0], 0, len(graph.by_model[models_[0]]))]))
     return Ordering(sections, placements)
 
 

@@ -4,61 +4,11 @@ the references of object ``n`` are ``deps[starts[n]:starts[n + 1]]``."""
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Any, TypeVar
-
-N = TypeVar("N", bound=Hashable)
+from collections.abc import Sequence
 
 
 class Cycle(Exception):
     """Objects reference each other in a cycle (raised by :func:`levels`)."""
-
-
-def strongly_connected(nodes: Iterable[N], successors: Callable[[N], Iterable[N]]) -> list[list[N]]:
-    """Tarjan's algorithm, iterative; components come out successors first."""
-    index: dict[N, int] = {}
-    low: dict[N, int] = {}
-    on_stack: set[N] = set()
-    stack: list[N] = []
-    result: list[list[N]] = []
-    counter = 0
-    for start in nodes:
-        if start in index:
-            continue
-        work: list[tuple[N, Any]] = [(start, None)]
-        while work:
-            node, it = work[-1]
-            if it is None:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-                it = iter(successors(node))
-                work[-1] = (node, it)
-            advanced = False
-            for succ in it:
-                if succ not in index:
-                    work.append((succ, None))
-                    advanced = True
-                    break
-                if succ in on_stack:
-                    low[node] = min(low[node], index[succ])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                result.append(component)
-    return result
 
 
 def levels(total: int, starts: array[int], deps: array[int]) -> array[int]:

@@ -325,16 +325,6 @@ class Source:
             found = [line.strip() for line in region.splitlines() if line.strip().startswith("#")]
         return found
 
-    def fresh_name(self, wanted: str, taken: Iterable[str] = ()) -> str:
-        """``wanted``, or ``wanted_2``, ``wanted_3``…: a name the script does not use yet."""
-        used = self.identifiers | set(taken)
-        if wanted not in used:
-            return wanted
-        number = 2
-        while f"{wanted}_{number}" in used:
-            number += 1
-        return f"{wanted}_{number}"
-
 
 _STRING = "|".join(
     [

@@ -578,7 +578,6 @@ def _import_edits(
     source: Source, scope: Scope, point: _Point, adopted_modules: set[str], bound: set[str]
 ) -> list[TextEdit]:
     from dumpscript.cst._imports import from_import
-    from dumpscript.cst._render import module_code
 
     modules, names = scope.imports.added()
     tree = source.tree
@@ -620,10 +619,10 @@ def _import_edits(
         elif module in late_modules:
             new_late.append((module, pairs))
         else:
-            new_head.append((_import_key(module, True), module_code(cst.Module(body=[from_import(module, pairs)]))))
+            new_head.append((_import_key(module, True), cst.Module(body=[from_import(module, pairs)]).code))
     edits = [_merge(source, statements[key], pairs) for key, pairs in merged.items()]
     head_offset, late_offset, late_comment = _anchors(source, point)
-    late_text = "".join(module_code(cst.Module(body=[from_import(m, pairs, late_comment)])) for m, pairs in new_late)
+    late_text = "".join(cst.Module(body=[from_import(m, pairs, late_comment)]).code for m, pairs in new_late)
     if not imports and (new_head or late_text):  # the script's first imports: set apart by blank lines
         text = ("\n" if head_offset else "") + "".join(line for _, line in sorted(new_head)) + late_text
         if not source.text[head_offset:].startswith("\n"):
@@ -698,7 +697,6 @@ def _anchors(source: Source, point: _Point) -> tuple[int, int, str | None]:
 def _merge(source: Source, statement: ast.ImportFrom, pairs: list[tuple[str, str]]) -> TextEdit:
     """Add ``pairs`` to an existing ``from module import ...`` statement."""
     from dumpscript.cst._imports import from_import
-    from dumpscript.cst._render import module_code
 
     start, end = source.span(statement)
     segment = source.text[start:end]
@@ -714,7 +712,7 @@ def _merge(source: Source, statement: ast.ImportFrom, pairs: list[tuple[str, str
         keys = [(n.lower(), n) for n, _ in existing]
         ordered = keys == sorted(keys)
         line = from_import(statement.module or "", existing + pairs, sort=ordered)
-        return TextEdit(start, end, module_code(cst.Module(body=[line])).rstrip("\n"))
+        return TextEdit(start, end, cst.Module(body=[line]).code.rstrip("\n"))
     # Parenthesized (maybe with comments): the new names go last, laid out like the others.
     names = list(imported.names)
     last = names[-1]

@@ -56,11 +56,6 @@ def bytes_text(value: bytes) -> str:
     return 'b"' + "".join(parts) + '"'
 
 
-def bytes_(value: bytes) -> cst.SimpleString:
-    """A ``b"..."`` literal: printable ASCII kept, every other byte as ``\\xNN``."""
-    return cst.SimpleString(bytes_text(value))
-
-
 def _negate(node: cst.BaseExpression) -> cst.BaseExpression:
     return cst.UnaryOperation(operator=cst.Minus(), expression=node)
 
@@ -68,17 +63,6 @@ def _negate(node: cst.BaseExpression) -> cst.BaseExpression:
 def integer(value: int) -> cst.BaseExpression:
     node = cst.Integer(str(abs(value)))
     return _negate(node) if value < 0 else node
-
-
-def float_(value: float) -> cst.BaseExpression:
-    """A float literal; ``inf``, ``-inf`` and ``nan`` become ``float("inf")`` and so on."""
-    if value != value:
-        return call(name("float"), [string("nan")])
-    if value in (float("inf"), float("-inf")):
-        node = call(name("float"), [string("inf")])
-        return _negate(node) if value < 0 else node
-    literal = cst.Float(repr(abs(value)))
-    return _negate(literal) if str(value).startswith("-") else literal
 
 
 def name(identifier: str) -> cst.Name:

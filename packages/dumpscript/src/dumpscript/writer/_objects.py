@@ -219,11 +219,8 @@ class ObjectStatements:
         if self.known_links:
             edges = [(link, a, b) for link, a, b in edges if (link.name, a, b) not in self.known_links]
         for position, (link, source, target) in enumerate(edges):
-            assign = cst.Assign(
-                [cst.AssignTarget(cst.Attribute(lit.name(source), cst.Name(link.name)))], lit.name(target)
-            )
             comment = ["Links that close a cycle, set once both objects exist"] if position == 0 else None
-            statements.append(fmt.statement(assign, comment_lines=comment, blank_before=position == 0))
+            statements.append(lead_text(comment, position == 0) + f"{fmt.INDENT}{source}.{link.name} = {target}\n")
             variables, names = by_model.setdefault(link.source, ([], []))
             if source not in variables:
                 variables.append(source)

@@ -48,11 +48,6 @@ class Obj:
     deferred: set[str] | frozenset[str] = _NONE
     """The names of its references that are set after it is created."""
 
-    @property
-    def label(self) -> str:
-        """``app.Model(pk=…)``, for messages."""
-        return f"{self.model._meta.label}(pk={self.pk!r})"
-
 
 class RowReader:
     """Reads the objects of a span a batch at a time (one query per batch)."""

@@ -12,7 +12,7 @@ import libcst as cst
 
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.cst import _format as fmt
-from dumpscript.cst._render import module_code, render_statement
+from dumpscript.cst._render import render_statement
 from dumpscript.graph import Graph
 from dumpscript.plan import Plan
 from dumpscript.values import _literals as lit
@@ -195,6 +195,6 @@ class ScriptWriter:
             late[0] = late[0].with_changes(leading_lines=[cst.EmptyLine()])
         main = _parse_statements(MAIN)
         main[0] = main[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-        code = module_code(cst.Module(body=[self.docstring(), *head, *preamble, *late, run, *main]))
+        code = cst.Module(body=[self.docstring(), *head, *preamble, *late, run, *main]).code
         before, _, after = code.partition(f"{fmt.INDENT}{marker}\n{fmt.INDENT}pass\n")
         return before, after
