@@ -46,8 +46,7 @@ def check(text: str, path: str | None, django_ready: bool) -> list[types.Diagnos
 
 
 def _shadowing(path: str) -> list[types.Diagnostic]:
-    from dumpscript import check_output_name
-    from dumpscript.errors import OutputNameError
+    from dumpscript import OutputNameError, check_output_name
 
     try:
         check_output_name(path)
