@@ -414,3 +414,12 @@ def test_after_loading_kept_keys_the_application_inserts_without_collision(dbs: 
     author = m.Author.objects.using("other").create(name="New", email="new@example.com")
     assert author.pk > max(m.Author.objects.values_list("pk", flat=True))
     m.Book.tags.through.objects.using("other").create(book=m.Book.objects.using("other").first(), tag=tag)
+
+
+def test_keep_pks_keeps_the_keys_of_many_to_many_link_rows(dbs: Databases) -> None:
+    sample.fill("default")
+    load_script(write(dbs, dump("testapp", keep_pks=True)), using="other")
+    for through in (m.Book.tags.through, m.Author.friends.through, m.Author.follows.through):
+        columns = [f.attname for f in through._meta.concrete_fields]
+        source = sorted(through.objects.using("default").values_list(*columns))
+        assert sorted(through.objects.using("other").values_list(*columns)) == source, through

@@ -49,6 +49,8 @@ class Links:
     """The concrete model of the targets."""
     sources: Keys
     targets: Keys
+    ids: Keys | None = None
+    """With ``keep_pks``: the primary keys of the link rows, in the same order."""
 
 
 class Graph:
@@ -300,24 +302,29 @@ class _Closure:
             target_model = m2m.related_model
             assert isinstance(target_model, type)
             target = concrete_of(target_model)
+            keep = self.graph.keep_pks
             rows = (
                 through._base_manager.using(self.using)
                 .order_by(source_attname, target_attname)
-                .values_list(source_attname, target_attname)
+                .values_list(source_attname, target_attname, "pk")
             )
             sources: list[Any] = []
             targets: list[Any] = []
+            ids: list[Any] = []
             source_model = concrete_of(m2m.model)
-            for source_pk, target_pk in rows.iterator(chunk_size=5000):
+            for source_pk, target_pk, link_pk in rows.iterator(chunk_size=5000):
                 found = self.find(source_model, source_pk)
                 if found is None or found[0].outside[found[1]]:
                     continue
                 found[0].named[found[1]] = 1
                 sources.append(source_pk)
                 targets.append(target_pk)
+                if keep:
+                    ids.append(link_pk)
                 self._reference(None, target, target_pk)
             if sources:
-                self.m2m.append(Links(m2m, target, key_array(sources), key_array(targets)))
+                kept = key_array(ids) if keep else None
+                self.m2m.append(Links(m2m, target, key_array(sources), key_array(targets), kept))
 
     def _close(self) -> None:
         """Add the rows that objects point at until nothing points outside; look up the rest."""

@@ -86,16 +86,18 @@ class LinkStatements:
             else:
                 yield from self._rows(links, positions)
 
-    def _pairs(self, links: Links, positions: _Positions) -> Iterator[tuple[int, int]]:
-        """Creation positions ``(source, target)`` of the links between objects of the script."""
+    def _pairs(self, links: Links, positions: _Positions) -> Iterator[tuple[int, int, int]]:
+        """Creation positions ``(source, target)`` of the links between objects of the script,
+        with the link's index in ``links``."""
         source_model = concrete_of(links.field.model)
-        for source_key, target_key in zip(links.sources, links.targets, strict=True):
+        for index, (source_key, target_key) in enumerate(zip(links.sources, links.targets, strict=True)):
             found_source = self.graph.find(source_model, source_key)
             found_target = self.graph.find(links.target, target_key)
             if found_source is not None and found_target is not None:
                 yield (
                     positions.of(found_source[0].model, found_source[1]),
                     positions.of(found_target[0].model, found_target[1]),
+                    index,
                 )
 
     def _known(self, m2m: AnyManyToMany, positions: _Positions, a: int, b: int) -> tuple[bool, bool]:
@@ -115,8 +117,11 @@ class LinkStatements:
         m2m, total = links.field, positions.total
         symmetrical = m2m.remote_field.symmetrical and m2m.related_model == m2m.model
         packed = array("q")
-        for a, b in self._pairs(links, positions):
+        ids: dict[int, Any] = {}  # with keep_pks: the link row's key, by pair
+        for a, b, index in self._pairs(links, positions):
             packed.append(a * total + b)
+            if links.ids is not None:
+                ids[a * total + b] = links.ids[index]
             if symmetrical:
                 packed.append(b * total + a)
         if not packed:
@@ -134,24 +139,25 @@ class LinkStatements:
             ordered = kept
             if not ordered:
                 return
-        names = ((positions.name(key // total), positions.name(key % total)) for key in ordered)
+        names = ((positions.name(key // total), positions.name(key % total), ids.get(key)) for key in ordered)
         yield from self._through(m2m, names, len(ordered), conflicts)
 
     def _lookup_rows(self, links: Links, positions: _Positions) -> Iterator[Piece]:
         """Links to looked-up rows (a user's permissions): few, sorted by natural key."""
         rows = sorted(self._lookup_links(links, positions).values(), key=lambda row: row[0])
         if rows:
-            yield from self._through(links.field, ((a, b) for _, a, b in rows), len(rows))
+            yield from self._through(links.field, ((a, b, link) for _, a, b, link in rows), len(rows))
 
     def _lookup_links(
         self, links: Links, positions: _Positions
-    ) -> dict[tuple[int, Any], tuple[tuple[int, tuple[str, ...]], str, str]]:
-        """``(source position, target key) → (sort key, source variable, lookup text)``."""
+    ) -> dict[tuple[int, Any], tuple[tuple[int, tuple[str, ...]], str, str, Any]]:
+        """``(source position, target key) → (sort key, source variable, lookup text, the link
+        row's key with keep_pks)``."""
         graph = self.graph
         source_model = concrete_of(links.field.model)
         texts: dict[Any, str] = {}
-        rows: dict[tuple[int, Any], tuple[tuple[int, tuple[str, ...]], str, str]] = {}
-        for source_key, target_key in zip(links.sources, links.targets, strict=True):
+        rows: dict[tuple[int, Any], tuple[tuple[int, tuple[str, ...]], str, str, Any]] = {}
+        for index, (source_key, target_key) in enumerate(zip(links.sources, links.targets, strict=True)):
             found = graph.find(source_model, source_key)
             lookup = graph.natural.get((links.target, target_key))
             if found is None or lookup is None:
@@ -160,9 +166,9 @@ class LinkStatements:
                 texts[target_key] = self.scope.target_text(lookup)
             position = positions.of(found[0].model, found[1])
             sort_key = (position, tuple(str(part) for part in lookup.key))
-            rows.setdefault(
-                (position, target_key), (sort_key, self.plan.var(found[0].model, found[1]), texts[target_key])
-            )
+            link = links.ids[index] if links.ids is not None else None
+            var = self.plan.var(found[0].model, found[1])
+            rows.setdefault((position, target_key), (sort_key, var, texts[target_key], link))
         return rows
 
     def _adds(self, positions: _Positions) -> Iterator[Piece]:
@@ -172,10 +178,10 @@ class LinkStatements:
         for links in self.graph.m2m:
             m2m = links.field
             if self.graph.is_lookup(links.target):
-                for (position, _), (sort_key, _, text) in self._lookup_links(links, positions).items():
+                for (position, _), (sort_key, _, text, _) in self._lookup_links(links, positions).items():
                     entries.append((position, m2m.name, (1, sort_key[1]), text))
                 continue
-            pairs = set(self._pairs(links, positions))
+            pairs = {(a, b) for a, b, _ in self._pairs(links, positions)}
             symmetrical = m2m.remote_field.symmetrical and m2m.related_model == m2m.model
             for a, b in pairs:
                 if not (symmetrical and b < a and (b, a) in pairs) and not self._known(m2m, positions, a, b)[1]:
@@ -189,7 +195,7 @@ class LinkStatements:
             first = False
 
     def _through(
-        self, m2m: AnyManyToMany, pairs: Iterator[tuple[str, str]], count: int, conflicts: bool = False
+        self, m2m: AnyManyToMany, pairs: Iterator[tuple[str, str, Any]], count: int, conflicts: bool = False
     ) -> Iterator[Piece]:
         """Rows of the automatic through model; ``conflicts``: some link two objects the script
         being edited creates already (the row may be there: ``ignore_conflicts=True``)."""
@@ -201,8 +207,12 @@ class LinkStatements:
         alias = cst.Assign([cst.AssignTarget(lit.name(through))], lit.attribute(f"{cls}.{m2m.name}.through"))
         yield fmt.statement(alias, comment_lines=[f"{m2m.model._meta.label}.{m2m.name}"], blank_before=True)
         tail = ", ignore_conflicts=True" if conflicts else ""
+        key = m2m.remote_field.through._meta.pk.attname  # type: ignore[union-attr]
         for offset in range(0, count, BATCH):
             elements = [
-                element_text(through, [source_name(a), target_name(b)]) for a, b in itertools.islice(pairs, BATCH)
+                element_text(
+                    through, [*([f"{key}={link!r}"] if link is not None else []), source_name(a), target_name(b)]
+                )
+                for a, b, link in itertools.islice(pairs, BATCH)
             ]
             yield ("\n" if offset else "") + exploded_list_call_text(f"{manager}.bulk_create", elements, tail)
