@@ -194,7 +194,7 @@ class _Inserts:
         self.as_parent: Counter[str] = Counter()
         self._run: deque[str] = deque(maxlen=16)
         self._parents: dict[str, set[str]] | None = None
-        self._all_parents: set[str] | None = None
+        self._all_parents: set[str] = set()  # filled with _parents
 
     def add(self, table: str, count: int) -> None:
         parents = self._parent_tables().get(table, set())
@@ -205,7 +205,7 @@ class _Inserts:
                     break
                 seen.add(previous)
                 self.as_parent[previous] += 1
-        if count != 1 or table not in self._parent_tables_all():
+        if count != 1 or table not in self._all_parents:
             self._run.clear()
         self._run.append(table)
         self.rows[table] += count
@@ -217,12 +217,8 @@ class _Inserts:
                 for model in apps.get_models()
                 if model._meta.parents and not model._meta.proxy
             }
+            self._all_parents = {table for tables in self._parents.values() for table in tables}
         return self._parents
-
-    def _parent_tables_all(self) -> set[str]:
-        if self._all_parents is None:
-            self._all_parents = {table for tables in self._parent_tables().values() for table in tables}
-        return self._all_parents
 
     def models(self) -> list[type[models.Model]]:
         """The models whose tables received rows."""

@@ -172,14 +172,15 @@ def select(labels: Sequence[str], options: DumpOptions) -> Selection:
     models_ = resolve(labels, options.exclude)
     if options.pks is not None and (len(labels) != 1 or "." not in labels[0]):
         raise SelectionError("Primary keys can only be given with a single app.Model label")
-    for model in models_:
-        if type(model._meta.pk).__name__ == "CompositePrimaryKey":
+    tables = set(connections[options.using].introspection.table_names())
+    missing = [model for model in models_ if model._meta.db_table not in tables]
+    for model in [m for m in models_ if type(m._meta.pk).__name__ == "CompositePrimaryKey" and m not in missing]:
+        if model._base_manager.using(options.using).exists():
             raise SelectionError(
                 f"Cannot dump {model._meta.label}: its primary key is composite ({model._meta.pk.name}), "
                 "which dumpscript does not handle yet"
             )
-    tables = set(connections[options.using].introspection.table_names())
-    missing = [model for model in models_ if model._meta.db_table not in tables]
+        models_.remove(model)  # no rows: nothing to leave out
     named = {label for label in labels if "." in label}
     for model in missing:
         if model._meta.label in named or any(label.lower() == model._meta.label_lower for label in named):

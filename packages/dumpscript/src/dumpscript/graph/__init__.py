@@ -2,9 +2,8 @@
 at, and the many-to-many links. The one place that knows the kinds of relation."""
 
 from dumpscript.graph._graph import RANGE_ROWS, Graph, Links
-from dumpscript.graph._objects import Keys, Objects, sort_key
+from dumpscript.graph._objects import Objects, sort_key
 from dumpscript.graph._relations import (
-    GenericFK,
     Lookup,
     Model,
     Reference,
@@ -14,14 +13,11 @@ from dumpscript.graph._relations import (
     nullable,
     parent_link,
     root_model,
-    written_fields,
 )
 
 __all__ = [
     "RANGE_ROWS",
-    "GenericFK",
     "Graph",
-    "Keys",
     "Links",
     "Lookup",
     "Model",
@@ -34,5 +30,4 @@ __all__ = [
     "parent_link",
     "root_model",
     "sort_key",
-    "written_fields",
 ]

@@ -133,8 +133,9 @@ class RowReader:
             stored = self.graph.content_model(row[ref.ct_column])
             found = self.graph.find(target_model, key)
             if stored is not None and found is not None and found[0].model is not stored:
-                ct = stored._meta
-                return TypedTarget(target, Lookup(_content_type(), (ct.app_label, ct.model_name)))
+                from django.contrib.contenttypes.models import ContentType
+
+                return TypedTarget(target, Lookup(ContentType, (stored._meta.app_label, stored._meta.model_name)))
             return target
         return None
 
@@ -181,12 +182,6 @@ class RowReader:
 
         self._targets[model] = resolve
         return resolve
-
-
-def _content_type() -> Model:
-    from django.contrib.contenttypes.models import ContentType
-
-    return ContentType
 
 
 def _natural(natural: dict[tuple[Model, Any], Lookup], model: Model, key: Any) -> Lookup | None:
