@@ -174,13 +174,6 @@ def select(labels: Sequence[str], options: DumpOptions) -> Selection:
         raise SelectionError("Primary keys can only be given with a single app.Model label")
     tables = set(connections[options.using].introspection.table_names())
     missing = [model for model in models_ if model._meta.db_table not in tables]
-    for model in [m for m in models_ if type(m._meta.pk).__name__ == "CompositePrimaryKey" and m not in missing]:
-        if model._base_manager.using(options.using).exists():
-            raise SelectionError(
-                f"Cannot dump {model._meta.label}: its primary key is composite ({model._meta.pk.name}), "
-                "which dumpscript does not handle yet"
-            )
-        models_.remove(model)  # no rows: nothing to leave out
     named = {label for label in labels if "." in label}
     for model in missing:
         if model._meta.label in named or any(label.lower() == model._meta.label_lower for label in named):
