@@ -423,7 +423,8 @@ def _load(
                             run()
             progress.finish()
             result.created = inserted.objects()
-            _reset_sequences(using, inserted.models())
+            if not dry_run:  # setval is not rolled back: a dry run leaves the sequences alone
+                _reset_sequences(using, inserted.models())
             if dry_run:
                 transaction.set_rollback(True, using=using)
     except (ScriptError, _NotChunkable):
