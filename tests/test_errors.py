@@ -19,7 +19,7 @@ from dumpscript import (
 )
 from dumpscript.values import _literals as lit
 from testproject import sample
-from testproject.badapp.models import Color, ColorField, Paint
+from testproject.badapp.models import Color, ColorField, Paint, Swatch
 from testproject.snapshot import Snapshot
 from testproject.testapp import models as m
 
@@ -73,6 +73,23 @@ def test_registered_encoder_round_trips_a_custom_field(dbs: Databases) -> None:
     path.write_text(text)
     load_script(path, using="other")
     assert sorted(Paint.objects.using("other").values_list("name", "color")) == [
+        ("none", None),
+        ("red", Color("#ff0000")),
+    ]
+
+
+def test_custom_value_without_encoder_goes_through_the_fields_own_text(dbs: Databases) -> None:
+    """No encoder, but the field's ``value_to_string()`` (what ``dumpdata`` writes) loads back
+    through ``to_python()``: the script does the same, readably (Django's
+    ``serializers.TeamField``). A field whose text does not load back stays an error (above)."""
+    Swatch.objects.create(name="red", color=Color("#ff0000"))
+    Swatch.objects.create(name="none", color=None)
+    text = dump_script("badapp.Swatch")
+    assert 'color=Swatch._meta.get_field("color").to_python("#ff0000")' in text
+    path = dbs.workdir / "swatch_data.py"
+    path.write_text(text)
+    load_script(path, using="other")
+    assert sorted(Swatch.objects.using("other").values_list("name", "color")) == [
         ("none", None),
         ("red", Color("#ff0000")),
     ]

@@ -26,10 +26,11 @@ DJANGO_BASE = (
 NEEDS = {
     "flatpages_tests": ("django.contrib.flatpages",),
     "redirects_tests": ("django.contrib.redirects",),
+    "postgres_tests": ("django.contrib.postgres",),
 }
-SKIP = {"import_error_package", "test_runner_apps", "gis_tests", "postgres_tests"}
-"""Not apps of models: packages the test runner itself skips, GIS (needs GDAL) and the
-PostgreSQL-only apps (their own entry)."""
+SKIP = {"import_error_package", "test_runner_apps", "gis_tests"}
+"""Not apps of models: packages the test runner itself skips, and GIS (needs GDAL).
+``postgres_tests`` (every PostgreSQL field) is set up on PostgreSQL only."""
 
 
 @dataclass(frozen=True)

@@ -39,3 +39,16 @@ class ColorField(models.Field):
 class Paint(models.Model):
     name = models.CharField(max_length=20)
     color = ColorField(null=True)
+
+
+class HexColorField(ColorField):
+    """A ColorField whose text (``value_to_string``, what ``dumpdata`` writes) loads back."""
+
+    def value_to_string(self, obj):  # type: ignore[no-untyped-def]
+        value = self.value_from_object(obj)
+        return None if value is None else value.hex
+
+
+class Swatch(models.Model):
+    name = models.CharField(max_length=20)
+    color = HexColorField(null=True)

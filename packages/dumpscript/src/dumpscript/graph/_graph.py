@@ -29,6 +29,7 @@ from dumpscript.graph._relations import (
     attname,
     auto_m2m_fields,
     concrete_of,
+    other_roots,
     reference_columns,
     references,
     root_model,
@@ -96,7 +97,27 @@ class Graph:
             objects = Objects(model)
             self.by_model[model] = objects
             self.families[root_model(model)].append(objects)
+            for root, _ in other_roots(model):
+                self.families[root].append(objects)
         return self.by_model[model]
+
+    def add(self, model: Model, keys: Keys, *, outside: bool, named: bool) -> None:
+        """Add objects of ``model``; for a child whose rows have other keys in an ancestor's
+        table, read those keys, and take over the rows that objects of that ancestor held."""
+        objects = self.objects_of(model)
+        objects.add(keys, outside=outside, named=named)
+        for root, name in other_roots(model):
+            alias = objects.aliases.setdefault(root, {})
+            there = []
+            for start in range(0, len(keys), self.max_params):
+                chunk = list(keys[start : start + self.max_params])
+                for here, key in model._base_manager.using(self.using).filter(pk__in=chunk).values_list("pk", name):
+                    alias[key] = here
+                    there.append(key)
+            for other in self.families[root]:
+                held = {key for key in there if other.find(key) >= 0} if root not in other.aliases else None
+                if held and issubclass(model, other.model):
+                    other.remove(held)
 
     def present(self) -> list[Model]:
         """The models that have objects, by label."""
@@ -105,8 +126,9 @@ class Graph:
     def find(self, model: Model, key: Any) -> tuple[Objects, int] | None:
         """The object with primary key ``key`` that is a ``model`` (a concrete model): the first
         child that covers the row, or a second one."""
-        for objects in self.families.get(root_model(model), ()):
-            rank = objects.find(key)
+        root = root_model(model)
+        for objects in self.families.get(root, ()):
+            rank = objects.rank(root, key)
             if rank >= 0 and issubclass(objects.model, model):
                 return objects, rank
         return None
@@ -114,17 +136,18 @@ class Graph:
     def primary(self, objects: Objects, key: Any) -> tuple[Objects, int] | None:
         """For a second child of one parent row (a place that is a restaurant *and* a bar):
         the object that creates the shared row, created before it."""
-        for other in self.families[root_model(objects.model)]:
+        root = root_model(objects.model)
+        for other in self.families[root]:
             if other is objects:
                 return None
-            rank = other.find(key)
+            rank = other.rank(root, key)
             if rank >= 0:
                 return other, rank
         return None
 
     # -- reading rows by key ----------------------------------------------------------------
 
-    def rows(self, model: Model, keys: Sequence[Any], columns: list[str]) -> Iterator[tuple[Any, ...]]:
+    def rows(self, model: Model, keys: Sequence[Any], columns: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         """``(pk, *columns)`` of the rows with ``keys`` (sorted), in that order; one query per
         chunk: a key range when the keys are dense integers, else ``pk__in``."""
         manager = model._base_manager.using(self.using)
@@ -234,31 +257,34 @@ class _Closure:
         # Most derived models first: a child object covers its parent rows.
         ordered = sorted(self.selection.selected, key=lambda m: (-len(m._meta.get_parent_list()), m._meta.label))
         for model in ordered:
-            family = list(self.families.get(root_model(model), ()))
+            root = root_model(model)
+            family = list(self.families.get(root, ()))
             label = model._meta.label
             found = Collector()
             chunk: list[Any] = []
             for pk in self.selection.rows(model, self.using).values_list("pk", flat=True).iterator(chunk_size=2000):
                 chunk.append(pk)
                 if len(chunk) == 2000:
-                    found.extend(_uncovered(model, family, chunk))
+                    found.extend(_uncovered(model, root, family, chunk))
                     self.progress.advance(label, len(chunk))
                     chunk = []
-            found.extend(_uncovered(model, family, chunk))
+            found.extend(_uncovered(model, root, family, chunk))
             self.progress.advance(label, len(chunk))
             keys = found.keys()
             if len(keys):
-                self.objects_of(model).add(keys, outside=False, named=False)
+                self.graph.add(model, keys, outside=False, named=False)
 
     def _link_second_children(self) -> None:
         """A parent row that objects of two models share (a place that is a restaurant *and* a
         bar) is created by the first of them in the family; the others come after it and link
         to it (:meth:`primary`)."""
-        for family in self.families.values():
+        for root, family in self.families.items():
             for number, objects in enumerate(family[1:], 1):
+                if root in objects.aliases:
+                    continue
                 for key in objects.keys:
                     for earlier in family[:number]:
-                        rank = earlier.find(key)
+                        rank = earlier.rank(root, key)
                         if rank >= 0:
                             earlier.named[rank] = 1
                             self.model_succ[objects.model].add(earlier.model)
@@ -370,11 +396,12 @@ class _Closure:
             found += model._base_manager.using(self.using).filter(pk__in=chunk).values_list("pk", flat=True)
         self.progress.advance(model._meta.label, len(found))
         present = set(found)
-        family = list(self.families.get(root_model(model), []))
+        root = root_model(model)
+        family = list(self.families.get(root, []))
         upgrades: dict[int, dict[int, list[Any]]] = defaultdict(lambda: defaultdict(list))
         plain = []
         for key in (key for key in found if self.find(model, key) is None):
-            holders = [index for index, objects in enumerate(family) if objects.find(key) >= 0]
+            holders = [index for index, objects in enumerate(family) if objects.rank(root, key) >= 0]
             ancestors = [index for index in holders if issubclass(model, family[index].model)]
             if len(ancestors) > 1:
                 raise DumpscriptError(
@@ -383,15 +410,15 @@ class _Closure:
                 )
             if ancestors:  # the child row of a row read as a parent (an FK to a Restaurant at a Place)
                 holder = family[ancestors[0]]
-                upgrades[ancestors[0]][holder.outside[holder.find(key)]].append(key)
+                upgrades[ancestors[0]][holder.outside[holder.rank(root, key)]].append(key)
             else:  # a new row, or another child of a parent row that a sibling object creates
                 plain.append(key)
         if plain:
-            self.objects_of(model).add(sorted_keys(plain), outside=True, named=True)
+            self.graph.add(model, sorted_keys(plain), outside=True, named=True)
         for index, by_flag in upgrades.items():
             family[index].remove({key for keys in by_flag.values() for key in keys})
             for flag, moved in by_flag.items():
-                self.objects_of(model).add(sorted_keys(moved), outside=bool(flag), named=True)
+                self.graph.add(model, sorted_keys(moved), outside=bool(flag), named=True)
         for key in keys:
             if key not in present:
                 self.dangling.add((model, key))
@@ -431,10 +458,10 @@ class _Closure:
         return Lookup(model, tuple(instance.natural_key()))  # type: ignore[attr-defined]
 
 
-def _uncovered(model: Model, family: list[Objects], chunk: list[Any]) -> list[Any]:
+def _uncovered(model: Model, root: Model, family: list[Objects], chunk: list[Any]) -> list[Any]:
     """The keys of ``chunk`` that no object of a more derived model covers (models are read
     most derived first); a key that a sibling model has already (a second child of one parent
     row) is kept: :meth:`Graph._link_second_children` links it."""
     if not family:
         return chunk
-    return [pk for pk in chunk if not any(issubclass(o.model, model) and o.find(pk) >= 0 for o in family)]
+    return [pk for pk in chunk if not any(issubclass(o.model, model) and o.rank(root, pk) >= 0 for o in family)]

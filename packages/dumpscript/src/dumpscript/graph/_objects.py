@@ -80,7 +80,7 @@ class Objects:
     """The objects of one model: sorted primary keys (their *ranks* number the objects) and,
     per object, whether a statement refers to it and whether it is outside the selection."""
 
-    __slots__ = ("keys", "model", "named", "outside", "unscanned")
+    __slots__ = ("aliases", "keys", "model", "named", "outside", "unscanned")
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
@@ -91,6 +91,9 @@ class Objects:
         """1 for an object included only because a selected object points at it."""
         self.unscanned: list[Keys] = []
         """Sorted keys added since the last scan of references, a sequence per addition."""
+        self.aliases: dict[type[models.Model], dict[Any, Any]] = {}
+        """For a model whose rows have other keys in an ancestor's table (see ``other_roots``):
+        that ancestor's root model → {key there: key here}."""
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -119,9 +122,19 @@ class Objects:
     def find(self, key: Any) -> int:
         return find_key(self.keys, key)
 
+    def rank(self, root: type[models.Model], key: Any) -> int:
+        """The rank of the object whose row has ``key`` in the table of ``root``, or -1."""
+        alias = self.aliases.get(root)
+        if alias is None:
+            return self.find(key)
+        return self.find(alias[key]) if key in alias else -1
+
     def remove(self, keys: set[Any]) -> None:
         kept = [rank for rank, key in enumerate(self.keys) if key not in keys]
         self.keys = sorted_keys([self.keys[rank] for rank in kept])
         self.named = bytearray(self.named[rank] for rank in kept)
         self.outside = bytearray(self.outside[rank] for rank in kept)
         self.unscanned = [[key for key in chunk if key not in keys] for chunk in self.unscanned]
+        for alias in self.aliases.values():
+            for there in [there for there, here in alias.items() if here in keys]:
+                del alias[there]

@@ -24,11 +24,30 @@ def concrete_of(model: Model) -> Model:
 
 @functools.cache
 def root_model(model: Model) -> Model:
-    """The top concrete model of a multi-table inheritance chain (the model itself if none)."""
-    for parent in model._meta.get_parent_list():
-        if not parent._meta.parents:
-            return parent
+    """The model whose primary keys the rows of ``model`` have: up the parent links that are
+    primary keys (the top of a multi-table chain, unless a child has a key of its own)."""
+    pk = model._meta.pk
+    while pk is not None and pk.remote_field is not None and getattr(pk.remote_field, "parent_link", False):
+        model = pk.related_model
+        pk = model._meta.pk
     return model
+
+
+@functools.cache
+def other_roots(model: Model) -> tuple[tuple[Model, str], ...]:
+    """``(root, field)`` for each ancestor whose rows have other keys than ``model``'s (a child
+    with a primary key of its own, a second parent): that ancestor's :func:`root_model`, and
+    the field of ``model`` that holds the key of its row there."""
+    result: list[tuple[Model, str]] = []
+    seen = {root_model(model)}
+    for parent in model._meta.get_parent_list():
+        root = root_model(parent)
+        if root not in seen:
+            seen.add(root)
+            link = next(k._meta.parents[parent] for k in [model, *model._meta.get_parent_list()] if parent in k._meta.parents)
+            assert link is not None
+            result.append((root, link.name))
+    return tuple(result)
 
 
 def common_ancestor(a: Model, b: Model) -> Model:

@@ -142,6 +142,7 @@ def insert_dump(
         )
     edits = [  # in this order where two insert at one offset
         *_import_edits(source, scope, point, adopted_modules, bound),
+        *_helper_edits(source, point, body, bound),
         *_name_elements(source, named),
         _body_edit(source, point, body),
     ]
@@ -648,6 +649,17 @@ def _import_edits(
     if late_text:
         edits.append(TextEdit(late_offset, late_offset, late_text))
     return edits
+
+
+def _helper_edits(source: Source, point: _Point, body: str, bound: set[str]) -> list[TextEdit]:
+    """The script's ``save_raw`` function (multi-table objects), after its imports, when the
+    new code calls it and the script has none."""
+    from dumpscript.writer._text import SAVE_RAW
+
+    if "save_raw(" not in body or "save_raw" in bound:
+        return []
+    _, offset, _ = _anchors(source, point)
+    return [TextEdit(offset, offset, "\n" + SAVE_RAW)]
 
 
 def _import_key(module: str, from_import: bool) -> tuple[int, int, str]:

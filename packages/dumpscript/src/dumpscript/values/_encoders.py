@@ -149,9 +149,33 @@ def check_json(value: Any, context: EncodeContext) -> None:
         raise unsupported(value, context, "JSON data")
 
 
+class _JsonNull:
+    """JSON ``null`` in a JSONField (SQL ``NULL`` is ``None``): written ``Value(None, JSONField())``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "JSON_NULL"
+
+
+JSON_NULL = _JsonNull()
+
+
+def json_null_text(names: ImportRequester) -> str:
+    return f"{names.name('django.db.models', 'Value')}(None, {names.name('django.db.models', 'JSONField')}())"
+
+
 def encode_json(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
+    if value is JSON_NULL:
+        return cst.parse_expression(json_null_text(context.imports))
     check_json(value, context)
     return encode_python(value, context)
+
+
+def encode_range(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
+    from dumpscript.values._text import range_text
+
+    return cst.parse_expression(range_text(value, field, context))
 
 
 def encode_file(value: Any, field: AnyField, context: EncodeContext) -> cst.BaseExpression:
@@ -195,8 +219,13 @@ def _register_builtins() -> None:
         from django.contrib.postgres.fields import ArrayField, HStoreField
     except ImportError:  # psycopg is not installed
         return
+    from django.contrib.postgres.fields import RangeField
+    from django.contrib.postgres.search import SearchVectorField
+
     register_encoder(ArrayField, encode_array)
     register_encoder(HStoreField, encode_json)
+    register_encoder(RangeField, encode_range)
+    register_encoder(SearchVectorField, text)  # read and written as its text: "'fox':4 'quick':2"
 
 
 _register_builtins()

@@ -15,6 +15,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from django.db import models
+
 from dumpscript._types import AnyField
 from dumpscript.errors import UnsupportedValueError
 from dumpscript.values import _encoders as enc
@@ -167,10 +169,37 @@ def python_text(value: Any, context: enc.EncodeContext) -> str:
     raise enc.unsupported(value, context)
 
 
+_RANGES = "django.db.backends.postgresql.psycopg_any"
+
+
+def range_text(value: Any, field: AnyField, context: enc.EncodeContext) -> str:
+    """``NumericRange(1, 10)``, ``DateRange(…, …, "(]")``, ``DateTimeTZRange(empty=True)``: the
+    class named from the field (psycopg 3 reads every range as ``Range``; psycopg2 needs these)."""
+    base = getattr(field, "base_field", None)
+    if isinstance(base, models.DateTimeField):
+        name = "DateTimeTZRange"
+    elif isinstance(base, models.DateField):
+        name = "DateRange"
+    elif isinstance(base, models.IntegerField | models.DecimalField | models.FloatField):
+        name = "NumericRange"
+    else:
+        raise enc.unsupported(value, context, "a range of numbers, dates or datetimes")
+    if not all(hasattr(value, a) for a in ("isempty", "lower", "upper", "lower_inc", "upper_inc")):
+        raise enc.unsupported(value, context, "a psycopg range")
+    cls = context.imports.name(_RANGES, name)
+    if value.isempty:
+        return f"{cls}(empty=True)"
+    bounds = ("[" if value.lower_inc else "(") + ("]" if value.upper_inc else ")")
+    args = [python_text(value.lower, context), python_text(value.upper, context)]
+    return f"{cls}({', '.join(args + ([lit.string_text(bounds)] if bounds != '[)' else []))})"
+
+
 def field_value_text(value: Any, field: AnyField, context: enc.EncodeContext) -> str:
     """Source of ``value`` of ``field``: what rendering ``encode_field_value`` gives."""
     if value is None:
         return "None"
+    if value is enc.JSON_NULL:
+        return enc.json_null_text(context.imports)
     encoder = enc.encoder_for(field)
     accepts = getattr(encoder, "accepts", None)
     if accepts is not None and isinstance(value, accepts) and (bool in accepts or type(value) is not bool):
@@ -178,6 +207,8 @@ def field_value_text(value: Any, field: AnyField, context: enc.EncodeContext) ->
     if encoder is enc.encode_json:
         enc.check_json(value, context)
         return python_text(value, context)
+    if encoder is enc.encode_range:
+        return range_text(value, field, context)
     if encoder is enc.encode_file:
         return lit.string_text(value if isinstance(value, str) else str(value.name or ""))
     if encoder is enc.encode_array and isinstance(value, list):

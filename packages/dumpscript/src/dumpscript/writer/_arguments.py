@@ -12,14 +12,18 @@ import decimal
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
+from django.db import connections
 from django.db.models import NOT_PROVIDED
 
 from dumpscript._types import AnyField
 from dumpscript.cst._render import render_expression
+from dumpscript.errors import UnsupportedValueError
 from dumpscript.graph import Graph, Model, generic_fks
 from dumpscript.values import EncodeContext, encode_python
+from dumpscript.values import _literals as lit
 from dumpscript.values._text import field_value_text, plain_writers
 from dumpscript.writer._rows import Obj, RowReader, TypedTarget
 from dumpscript.writer._scope import Scope
@@ -67,6 +71,9 @@ class FieldSpec:
     """The value that need not be written, or :data:`ALWAYS`."""
     writers: dict[type, Callable[[Any], str | None]]
     """Value type → fast text writer (None: the general encoder writes it)."""
+    key: bool = False
+    """Part of the primary key: an ``auto`` one is written in ``Model(...)`` too (``bulk_create``
+    takes an object whose key has a ``None`` part for one the database numbers)."""
 
 
 class Arguments:
@@ -91,10 +98,12 @@ class Arguments:
         specs = self._specs.get((model, every))
         if specs is None:
             specs = []
+            key = getattr(model._meta, "pk_fields", [model._meta.pk])
             for f in self.graph.fields(model):
                 auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
                 default = ALWAYS if every or auto else static_default(f)
-                specs.append(FieldSpec(f, f.is_relation, auto, default, plain_writers(f, self.scope.imports)))
+                writers = plain_writers(f, self.scope.imports)
+                specs.append(FieldSpec(f, f.is_relation, auto, default, writers, key=f in key))
             self._specs[model, every] = specs
         return specs
 
@@ -131,7 +140,7 @@ class Arguments:
                     if isinstance(generic, TypedTarget):  # the stored content type, kept
                         ct, fk = gfk_fields[gfk_name]
                         result.append(f"{ct.name}={target_text(generic.content_type)}")
-                        result.append(f"{fk.attname}={generic.var}.pk")
+                        result.append(f"{fk.attname}={generic.var}.{generic.key}")
                     else:
                         result.append(f"{gfk_name}={target_text(generic)}")
                 continue
@@ -155,6 +164,8 @@ class Arguments:
                 text = "None" if value is None else self.value(value, f, obj.pk, model)
             if spec.auto:
                 auto_now.append((f.name, text))
+                if spec.key:  # save() overwrites it all the same, but bulk_create needs the whole key
+                    result.append(f"{f.name}={text}")
             else:
                 result.append(f"{f.name}={text}")
         return result, auto_now
@@ -162,7 +173,29 @@ class Arguments:
     def value(self, value: Any, field: AnyField, pk: Any, model: Model | None = None) -> str:
         """A value through the field's encoder (the error names the object and field)."""
         self._where = f"{(model or field.model)._meta.label}(pk={pk!r}).{field.name}"
-        return field_value_text(value, field, self._context)
+        try:
+            return field_value_text(value, field, self._context)
+        except UnsupportedValueError:
+            text = self._through_string(value, field, model or field.model)
+            if text is None:
+                raise
+            return text
+
+    def _through_string(self, value: Any, field: AnyField, model: Model) -> str | None:
+        """``Model._meta.get_field("f").to_python("…")``: a value of a type of the project (no
+        encoder) written through the field's own text, as ``dumpdata`` does; None when the
+        value does not come back the same from that text."""
+        connection = connections[self.graph.using]
+        try:
+            text = field.value_to_string(SimpleNamespace(**{field.attname: value}))
+            back = field.get_db_prep_save(field.to_python(text), connection)
+            same = isinstance(text, str) and back == field.get_db_prep_save(value, connection)
+        except Exception:  # the field's own code, on a value it may not expect
+            return None
+        if not same:
+            return None
+        owner = self.scope.class_name(model)
+        return f"{owner}._meta.get_field({lit.string_text(field.name)}).to_python({lit.string_text(text)})"
 
     def raw(self, value: Any, field: AnyField, pk: Any, model: Model | None = None) -> str:
         """A plain Python value (the id of a missing row), not through the field's encoder."""

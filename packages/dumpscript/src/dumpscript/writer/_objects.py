@@ -75,7 +75,7 @@ class ObjectStatements:
     def general_span(self, span: Span, first: bool) -> Iterator[Piece]:
         model = span.model
         later = False
-        # bulk_create cannot save multi-table inheritance, and sends no signals
+        # bulk_create cannot save multi-table inheritance: saved a table at a time (raw)
         save_each = self.save_each or bool(model._meta.parents)
         updates: list[tuple[Obj, list[tuple[str, str]]]] = []
         for offset in range(span.start, span.stop, BATCH):
@@ -116,6 +116,7 @@ class ObjectStatements:
             return lead_text(None, True) if later else lead_text([label], not first)
 
         save = f".save(using={self.scope.using})" if self.scope.using is not None else ".save()"
+        raw = not self.save_each and bool(model._meta.parents)
         match = self.graph.selection.match_fields(model)
         if match:
             for obj in batch:
@@ -125,6 +126,8 @@ class ObjectStatements:
         for obj in batch:
             self.progress.advance(label)
             args, auto_now = self.arguments.text(obj, obj.deferred)
+            if raw:  # a raw save writes the auto_now values as they are
+                args, auto_now = args + [f"{name}={text}" for name, text in auto_now], []
             if save_each or auto_now or obj.referenced:
                 statements.append(lead() + call_text(f"{obj.var} = {cls}", args))
                 elements.append(f"{fmt.INDENT * 2}{obj.var},\n")
@@ -132,7 +135,7 @@ class ObjectStatements:
                 inline = True
                 elements.append(element_text(cls, args))
             if save_each:
-                statements.append(f"{fmt.INDENT}{obj.var}{save}\n")
+                statements.append(f"{fmt.INDENT}{self.scope.save_raw(obj.var) if raw else obj.var + save}\n")
             if auto_now:
                 updates.append((obj, auto_now))
         if save_each:

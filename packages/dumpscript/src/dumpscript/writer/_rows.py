@@ -8,10 +8,15 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from django.db import models
+from django.db.models import F
+from django.db.models.lookups import IsNull
+
 from dumpscript.errors import DumpscriptError
 from dumpscript.graph import Graph, Lookup, Model, Objects, Reference, parent_link, root_model, sort_key
 from dumpscript.graph._relations import references
 from dumpscript.plan import Plan
+from dumpscript.values._encoders import JSON_NULL
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,8 @@ class TypedTarget:
 
     var: str
     content_type: Lookup
+    key: str = "pk"
+    """The attribute of the object that holds its key in the stored model's table."""
 
 
 Target = str | Lookup | TypedTarget
@@ -57,6 +64,7 @@ class RowReader:
         self._columns: dict[Model, tuple[list[str], list[Reference]]] = {}
         self._resolvers: dict[Model, list[tuple[str, int, Callable[[Any], Target | None]]]] = {}
         self._targets: dict[Model, Callable[[Any], Target | None]] = {}
+        self._json: dict[Model, tuple[list[Any], list[tuple[int, int | None]]]] = {}
 
     def forget(self) -> None:
         """Names changed (an object is reused): resolve targets anew."""
@@ -71,13 +79,32 @@ class RowReader:
             self._columns[model] = (names, references(model, fields, names))
         return self._columns[model]
 
+    def json_nulls(self, model: Model) -> tuple[list[Any], list[tuple[int, int | None]]]:
+        """For JSON ``null`` (read as None, like SQL NULL): a column per nullable JSONField that
+        says SQL NULL, and ``(value column, that column or None)`` per JSONField."""
+        if model not in self._json:
+            names, _ = self.columns(model)
+            flags: list[Any] = []
+            spots: list[tuple[int, int | None]] = []
+            for f in self.graph.fields(model):
+                if isinstance(f, models.JSONField):
+                    spots.append((names.index(f.attname) + 1, len(names) + 1 + len(flags) if f.null else None))
+                    if f.null:
+                        flags.append(IsNull(F(f.attname), True))
+            self._json[model] = (flags, spots)
+        return self._json[model]
+
     def rows(self, objects: Objects, start: int, stop: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
         """``(key rank, row)`` of the objects at creation positions ``start`` to ``stop``, in
         creation order: one batch read again."""
         model = objects.model
         keys = self.plan.creation_keys(objects, start, stop)
         names, _ = self.columns(model)
-        rows = {row[0]: row for row in self.graph.rows(model, sorted(keys, key=sort_key), names)}
+        flags, spots = self.json_nulls(model)
+        found = self.graph.rows(model, sorted(keys, key=sort_key), [*names, *flags])
+        if spots:
+            found = (_json_null(row, spots, len(names) + 1) for row in found)
+        rows = {row[0]: row for row in found}
         for position, key in enumerate(keys, start):
             row = rows.get(key)
             if row is None:
@@ -135,7 +162,10 @@ class RowReader:
             if stored is not None and found is not None and found[0].model is not stored:
                 from django.contrib.contenttypes.models import ContentType
 
-                return TypedTarget(target, Lookup(ContentType, (stored._meta.app_label, stored._meta.model_name)))
+                typed = Lookup(ContentType, (stored._meta.app_label, stored._meta.model_name))
+                if root_model(found[0].model) is root_model(stored):
+                    return TypedTarget(target, typed)
+                return TypedTarget(target, typed, stored._meta.pk.attname)  # a child with a key of its own
             return target
         return None
 
@@ -198,3 +228,14 @@ def _by_value(keys: dict[Any, Any], resolve: Callable[[Any], Target | None], val
     """A reference by another unique field: its value → the row's key → the target."""
     key = keys.get(value)
     return None if key is None else resolve(key)
+
+
+def _json_null(row: tuple[Any, ...], spots: list[tuple[int, int | None]], width: int) -> tuple[Any, ...]:
+    """``row`` without its SQL NULL flags, JSON ``null`` values as :data:`JSON_NULL`."""
+    if any(row[column] is None and (flag is None or not row[flag]) for column, flag in spots):
+        values = list(row)
+        for column, flag in spots:
+            if values[column] is None and (flag is None or not values[flag]):
+                values[column] = JSON_NULL
+        row = tuple(values)
+    return row[:width]

@@ -29,6 +29,8 @@ class Scope:
         (``Model.objects.bulk_create(...)``): code inserted where no ``using`` is defined."""
         self.taken: set[str] = set(taken)
         """Names the script already uses: helper variables (through models) avoid them."""
+        self.helpers: set[str] = set()
+        """The functions of the script the statements call (``save_raw``)."""
         self._class_names: dict[Model, str] = {}
         self._lookups: dict[Lookup, str] = {}
 
@@ -55,6 +57,11 @@ class Scope:
         ``using`` variable."""
         objects = f"{self.class_name(model)}.{model._default_manager.name}"
         return objects if self.using is None else f"{objects}.{method}({self.using})"
+
+    def save_raw(self, var: str) -> str:
+        """``save_raw(var, using)``: a multi-table object saved as ``loaddata`` does."""
+        self.helpers.add("save_raw")
+        return f"save_raw({var}, {self.using})" if self.using is not None else f"save_raw({var})"
 
     def manager(self, model: Model, method: str = "using") -> cst.BaseExpression:
         """:meth:`manager_text` as a node."""

@@ -22,7 +22,7 @@ from dumpscript.writer._objects import ObjectStatements, Piece
 from dumpscript.writer._parallel import Unit, can_fork, write_in_two
 from dumpscript.writer._rows import RowReader
 from dumpscript.writer._scope import Scope
-from dumpscript.writer._text import BATCH, MAIN, PREAMBLE, RUN_DOC, TextSink
+from dumpscript.writer._text import BATCH, MAIN, PREAMBLE, RUN_DOC, SAVE_RAW, TextSink
 
 
 def _parse_statements(source: str) -> list[cst.SimpleStatementLine | cst.BaseCompoundStatement]:
@@ -76,6 +76,8 @@ class ScriptWriter:
     def statements(self) -> Iterator[Piece]:
         """The statements that create the objects (``run()``'s body after its docstring)."""
         self.register_models()
+        if not self.objects.save_each and any(m._meta.parents and len(o) for m, o in self.graph.by_model.items()):
+            self.scope.helpers.add("save_raw")  # known before the statements (a forked writer writes some)
         self.progress.start("writing", self.plan.total())
         units = self._units()
         if self.workers >= 2 and can_fork(self.graph.using, self.owns_snapshot, self.plan.total()):
@@ -193,8 +195,12 @@ class ScriptWriter:
         late = self.scope.imports.late()
         if late:
             late[0] = late[0].with_changes(leading_lines=[cst.EmptyLine()])
+        helpers = _parse_statements(SAVE_RAW) if self.scope.helpers else []
+        if helpers:
+            helpers[0] = helpers[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+            run = run.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
         main = _parse_statements(MAIN)
         main[0] = main[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-        code = cst.Module(body=[self.docstring(), *head, *preamble, *late, run, *main]).code
+        code = cst.Module(body=[self.docstring(), *head, *preamble, *late, *helpers, run, *main]).code
         before, _, after = code.partition(f"{fmt.INDENT}{marker}\n{fmt.INDENT}pass\n")
         return before, after

@@ -34,6 +34,25 @@ if __name__ == "__main__":
 BATCH = 1000
 """Objects per ``bulk_create`` statement (and per statement of through-model rows)."""
 
+SAVE_RAW = '''
+def save_raw(obj, using="default", model=None, saved=None):
+    """Save a multi-table object a table at a time, parents first, as ``loaddata`` does: its
+    model's ``save()`` does not run, and signals are sent with ``raw=True``."""
+    model, saved = model or obj._meta.concrete_model, set() if saved is None else saved
+    for parent, link in model._meta.parents.items():
+        if getattr(obj, link.attname) is None:  # not a parent row created before
+            if parent not in saved:
+                save_raw(obj, using, parent, saved)
+            setattr(obj, link.attname, getattr(obj, parent._meta.pk.attname))
+    fields = [f.attname for f in model._meta.local_concrete_fields if not getattr(f, "generated", False)]
+    row = model(**{name: getattr(obj, name) for name in fields})
+    row.save_base(raw=True, force_insert=True, using=using)
+    setattr(obj, model._meta.pk.attname, row.pk)
+    obj._state.adding, obj._state.db = False, using
+    saved.add(model)
+'''
+"""The function a script defines to save multi-table objects (``loaddata``'s raw saves)."""
+
 RUN_DOC = '"""Create the objects in the database ``using``; call it inside a transaction."""'
 
 
