@@ -41,6 +41,10 @@ def freeze(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
+PLAIN_MODULES = {"builtins", "datetime", "decimal", "uuid", "django.db.models.fields.files"}
+"""Value types compared as they are; others by what the database stores."""
+
+
 def _is_auto_pk(field: models.Field[Any, Any]) -> bool:
     return field.primary_key and isinstance(field, models.AutoField | models.BigAutoField | models.SmallAutoField)
 
@@ -75,9 +79,19 @@ class Picture:
             ]
             table = {}
             for obj in concrete._base_manager.using(self.using).order_by():
-                table[obj.pk] = (concrete._meta.label, *(freeze(f.value_from_object(obj)) for f in fields))
+                table[freeze(obj.pk)] = (concrete._meta.label, *(freeze(self._stored(f, obj)) for f in fields))
             self._signatures[concrete] = table
-        return table.get(pk, ("missing", model._meta.label))
+        return table.get(freeze(pk), ("missing", model._meta.label))
+
+    def _stored(self, field: models.Field[Any, Any], obj: models.Model) -> Any:
+        """The value of ``field``; a value of a type of the project (``serializers.Team``) as the
+        database stores it (such types seldom compare by value)."""
+        from django.db import connections
+
+        value = field.value_from_object(obj)
+        if value is None or type(value).__module__ in PLAIN_MODULES:
+            return value
+        return field.get_db_prep_save(value, connections[self.using])
 
     def rows(self) -> Counter[Row]:
         result: Counter[Row] = Counter()

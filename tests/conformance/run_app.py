@@ -85,6 +85,22 @@ def _models(app: App) -> list[Any]:
     return found
 
 
+def _teach_custom_fields(models_: list[Any]) -> None:
+    """A custom field class model_bakery does not know (``custom_pk.MyWrapperField``) gets the
+    generator of the built-in field it extends, so that its model has rows to compare."""
+    from model_bakery import generators
+
+    known = generators.get_type_mapping()
+    for model in models_:
+        for f in model._meta.concrete_fields:
+            klass = type(f)
+            if klass in known or generators.get(klass) is not None or f.is_relation:
+                continue
+            base = next((b for b in klass.__mro__ if b in known), None)
+            if base is not None:
+                generators.user_mapping[klass] = known[base]
+
+
 def _fill(models_: list[Any], seed: int) -> list[str]:
     """Rows for every model, made by model_bakery (3 each, many-to-many links too); generic
     foreign keys pointed at real rows. Returns the models it could not fill, with why."""
@@ -94,6 +110,7 @@ def _fill(models_: list[Any], seed: int) -> list[str]:
     from model_bakery import baker
 
     random.seed(seed)
+    _teach_custom_fields(models_)
     problems = []
     for model in models_:
         try:

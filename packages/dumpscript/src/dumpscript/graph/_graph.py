@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connections, models
+from django.db.models import ExpressionWrapper, F
 
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript._types import AnyField, AnyManyToMany
@@ -77,6 +78,7 @@ class Graph:
         self._fields: dict[Model, list[AnyField]] = {}
         self._references: dict[Model, tuple[list[str], list[Reference]]] = {}
         self._ct_cache: dict[int, Model | None] = {}
+        self._stored: dict[Model, bool] = {}
         self.by_value: dict[tuple[Model, str], dict[Any, Any]] = {}
         """``(model, field attname) → {value: primary key or None}`` for references by a field."""
         _Closure(self).run()
@@ -111,7 +113,11 @@ class Graph:
             there = []
             for start in range(0, len(keys), self.max_params):
                 chunk = list(keys[start : start + self.max_params])
-                for here, key in model._base_manager.using(self.using).filter(pk__in=chunk).values_list("pk", name):
+                for here, key in (
+                    model._base_manager.using(self.using)
+                    .filter(pk__in=chunk)
+                    .values_list(*self.columns(model, ["pk", name]))
+                ):
                     alias[key] = here
                     there.append(key)
             for other in self.families[root]:
@@ -157,7 +163,11 @@ class Graph:
             stop = min(start + RANGE_ROWS, count)
             last = keys[stop - 1]
             if type(first) is int and type(last) is int and last - first < 2 * (stop - start):
-                rows = manager.filter(pk__gte=first, pk__lte=last).order_by("pk").values_list("pk", *columns)
+                rows = (
+                    manager.filter(pk__gte=first, pk__lte=last)
+                    .order_by("pk")
+                    .values_list(*self.columns(model, ["pk", *columns]))
+                )
                 wanted = set(keys[start:stop]) if last - first + 1 != stop - start else None
                 for row in rows.iterator(chunk_size=RANGE_ROWS):
                     if wanted is None or row[0] in wanted:
@@ -165,7 +175,10 @@ class Graph:
             else:
                 stop = min(start + self.max_params, count)
                 chunk = list(keys[start:stop])
-                found = {row[0]: row for row in manager.filter(pk__in=chunk).values_list("pk", *columns)}
+                found = {
+                    row[0]: row
+                    for row in manager.filter(pk__in=chunk).values_list(*self.columns(model, ["pk", *columns]))
+                }
                 for key in chunk:
                     row = found.get(key)
                     if row is not None:
@@ -181,6 +194,36 @@ class Graph:
             columns = reference_columns(fields, model)
             self._references[model] = (columns, references(model, fields, columns))
         return self._references[model]
+
+    def stored_keys(self, model: Model) -> bool:
+        """The keys of ``model`` are read as the database stores them: its primary key's
+        values are of a type of the project that cannot be hashed or ordered (a wrapper)."""
+        if model not in self._stored:
+            pk = model._meta.pk
+            stored = False
+            if pk is not None and not type(pk).__module__.startswith("django.") and hasattr(pk, "from_db_value"):
+                value = model._base_manager.using(self.using).values_list("pk", flat=True).first()
+                try:
+                    hash(value)
+                    stored = value is not None and bool(value < value)  # orderable?
+                except TypeError:
+                    stored = True
+            self._stored[model] = stored
+        return self._stored[model]
+
+    def columns(self, model: Model, names: Sequence[Any]) -> list[Any]:
+        """``names`` as ``values_list`` columns: the keys of models with :meth:`stored_keys` (the
+        primary key, foreign keys to it) read as stored, past the field's ``from_db_value``."""
+        result = []
+        for name in names:
+            if isinstance(name, str):
+                field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+                target = field.target_field if field.is_relation and not field.many_to_many else field
+                owner = concrete_of(target.model) if target is not None and target.primary_key else None
+                if owner is not None and self.stored_keys(owner):
+                    name = ExpressionWrapper(F(name), output_field=models.Field())
+            result.append(name)
+        return result
 
     def content_model(self, ct_id: Any) -> Model | None:
         """The model of a content type id (None for a content type that no longer exists)."""
@@ -224,7 +267,7 @@ class Graph:
                 if model is None:
                     continue
                 try:
-                    pk = model._meta.pk.to_python(value)  # type: ignore[union-attr]
+                    pk = value if self.stored_keys(concrete_of(model)) else model._meta.pk.to_python(value)  # type: ignore[union-attr]
                 except ValidationError:
                     continue
                 yield ref.name, concrete_of(model), pk
@@ -262,7 +305,11 @@ class _Closure:
             label = model._meta.label
             found = Collector()
             chunk: list[Any] = []
-            for pk in self.selection.rows(model, self.using).values_list("pk", flat=True).iterator(chunk_size=2000):
+            for pk in (
+                self.selection.rows(model, self.using)
+                .values_list(*self.graph.columns(model, ["pk"]), flat=True)
+                .iterator(chunk_size=2000)
+            ):
                 chunk.append(pk)
                 if len(chunk) == 2000:
                     found.extend(_uncovered(model, root, family, chunk))
@@ -332,7 +379,7 @@ class _Closure:
             rows = (
                 through._base_manager.using(self.using)
                 .order_by(source_attname, target_attname)
-                .values_list(source_attname, target_attname, "pk")
+                .values_list(*self.graph.columns(through, [source_attname, target_attname, "pk"]))
             )
             sources: list[Any] = []
             targets: list[Any] = []
@@ -379,7 +426,7 @@ class _Closure:
             for start in range(0, len(values), self.max_params):
                 chunk = values[start : start + self.max_params]
                 rows = model._base_manager.using(self.using).filter(**{f"{field}__in": chunk})
-                for value, pk in rows.values_list(field, "pk"):
+                for value, pk in rows.values_list(*self.graph.columns(model, [field, "pk"])):
                     known.setdefault(value, pk)
             for value, sources in by_source.items():
                 pk = known.setdefault(value, None)
@@ -393,7 +440,11 @@ class _Closure:
         found: list[Any] = []
         for start in range(0, len(keys), self.max_params):
             chunk = keys[start : start + self.max_params]
-            found += model._base_manager.using(self.using).filter(pk__in=chunk).values_list("pk", flat=True)
+            found += (
+                model._base_manager.using(self.using)
+                .filter(pk__in=chunk)
+                .values_list(*self.graph.columns(model, ["pk"]), flat=True)
+            )
         self.progress.advance(model._meta.label, len(found))
         present = set(found)
         root = root_model(model)

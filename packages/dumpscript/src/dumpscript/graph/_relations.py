@@ -44,7 +44,9 @@ def other_roots(model: Model) -> tuple[tuple[Model, str], ...]:
         root = root_model(parent)
         if root not in seen:
             seen.add(root)
-            link = next(k._meta.parents[parent] for k in [model, *model._meta.get_parent_list()] if parent in k._meta.parents)
+            link = next(
+                k._meta.parents[parent] for k in [model, *model._meta.get_parent_list()] if parent in k._meta.parents
+            )
             assert link is not None
             result.append((root, link.name))
     return tuple(result)
