@@ -217,7 +217,7 @@ class Graph:
         result = []
         for name in names:
             if isinstance(name, str):
-                field = model._meta.pk if name == "pk" else model._meta.get_field(name)
+                field: Any = model._meta.pk if name == "pk" else model._meta.get_field(name)
                 target = field.target_field if field.is_relation and not field.many_to_many else field
                 owner = concrete_of(target.model) if target is not None and target.primary_key else None
                 if owner is not None and self.stored_keys(owner):

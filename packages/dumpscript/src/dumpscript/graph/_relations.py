@@ -28,7 +28,7 @@ def root_model(model: Model) -> Model:
     primary keys (the top of a multi-table chain, unless a child has a key of its own)."""
     pk = model._meta.pk
     while pk is not None and pk.remote_field is not None and getattr(pk.remote_field, "parent_link", False):
-        model = pk.related_model
+        model = pk.related_model  # type: ignore[assignment]
         pk = model._meta.pk
     return model
 

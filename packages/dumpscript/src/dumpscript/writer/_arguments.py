@@ -187,7 +187,7 @@ class Arguments:
         value does not come back the same from that text."""
         connection = connections[self.graph.using]
         try:
-            text = field.value_to_string(SimpleNamespace(**{field.attname: value}))
+            text = field.value_to_string(SimpleNamespace(**{field.attname: value}))  # type: ignore[arg-type]
             back = field.get_db_prep_save(field.to_python(text), connection)
             same = isinstance(text, str) and back == field.get_db_prep_save(value, connection)
         except Exception:  # the field's own code, on a value it may not expect
