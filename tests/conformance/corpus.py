@@ -9,6 +9,7 @@ import sys
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 CACHE = Path(os.environ.get("DUMPSCRIPT_CONFORMANCE_CACHE", Path.home() / ".cache" / "dumpscript-conformance"))
 
@@ -45,6 +46,43 @@ class App:
     migrations_off: tuple[str, ...] = field(default=("auth", "contenttypes", "sessions"))
     """App labels created from their models, not their migrations (as Django's test runner
     does, so that apps without migrations can point at them)."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Settings the app needs besides the harness's own (``AUTH_USER_MODEL``…)."""
+    sdist: Sdist | None = None
+    """Test apps that only a third-party package's sdist holds: fetched, put on ``sys.path``."""
+
+
+@dataclass(frozen=True)
+class Sdist:
+    """A folder of a package's source distribution (its test apps, not in the wheel)."""
+
+    requirement: str
+    """``name==version``: the same version as the one installed."""
+    folder: str
+    """The folder of the sdist to extract (``tests``)."""
+    inside: str = ""
+    """The folder under the extracted one to put on ``sys.path`` ("": the extraction root)."""
+
+    def path(self) -> str:
+        """Fetch the sdist once into the cache, extract ``folder``; the ``sys.path`` entry."""
+        name = self.requirement.replace("==", "-")
+        target = CACHE / name
+        done = target / ".extracted"
+        if not done.exists():
+            target.mkdir(parents=True, exist_ok=True)
+            options = ["--no-binary", ":all:", "--no-deps", "--quiet", "-d", str(target)]
+            if not list(target.glob("*.tar.gz")):
+                subprocess.run([*_pip(), "download", self.requirement, *options], check=True)
+            (archive,) = target.glob("*.tar.gz")
+            with tarfile.open(archive) as tar:
+                top = tar.getmembers()[0].name.split("/")[0]
+                prefix = f"{top}/{self.folder}/"
+                members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
+                for member in members:
+                    member.name = member.name[len(top) + 1 :]
+                tar.extractall(target / "src", members=members, filter="data")
+            done.touch()
+        return str(target / "src" / self.inside)
 
 
 def django_tests() -> Path:
@@ -115,8 +153,100 @@ def contrib_apps() -> list[App]:
     return apps
 
 
+_ADMIN = (
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+)
+
+THIRD_PARTY = [
+    # Tagging: TaggableManager (in _meta.many_to_many, not a ManyToManyField), generic tagged
+    # items, custom tag and through models.
+    App(
+        "thirdparty:taggit",
+        (*_ADMIN, "taggit", "tests"),
+        ("taggit", "tests"),
+        migrations_off=(),
+        sdist=Sdist("django-taggit==6.0.0", "tests"),
+    ),
+    # Trees: materialized path, nested sets, adjacency lists (path/depth, lft/rgt, sib_order).
+    App(
+        "thirdparty:treebeard",
+        (*_ADMIN, "treebeard", "tests"),
+        ("tests",),
+        migrations_off=(),
+        sdist=Sdist("django-treebeard==7.0.3", "tests"),
+    ),
+    # Polymorphic models (polymorphic_ctype), multi-table File → Image, folders as a tree.
+    App("thirdparty:filer", (*_ADMIN, "easy_thumbnails", "filer"), ("filer", "easy_thumbnails"), migrations_off=()),
+    # Object permissions: a generic relation by a CharField, a custom user, a post_migrate row.
+    App(
+        "thirdparty:guardian",
+        (*_ADMIN, "guardian", "guardian.testapp"),
+        ("guardian", "testapp"),
+        migrations_off=(),
+        settings={
+            "AUTH_USER_MODEL": "testapp.CustomUser",
+            "GUARDIAN_MONKEY_PATCH_USER": False,
+            "AUTHENTICATION_BACKENDS": [
+                "django.contrib.auth.backends.ModelBackend",
+                "guardian.backends.ObjectPermissionBackend",
+            ],
+        },
+    ),
+    # Model history: historical models made at import time, history of a custom user.
+    App(
+        "thirdparty:simple_history",
+        (
+            *_ADMIN,
+            "simple_history",
+            "simple_history.tests",
+            "simple_history.tests.custom_user",
+            "simple_history.tests.external",
+        ),
+        ("tests", "custom_user"),
+        migrations_off=("auth", "contenttypes", "sessions", "admin", "tests", "custom_user", "external"),
+        settings={"AUTH_USER_MODEL": "custom_user.CustomUser", "ROOT_URLCONF": "simple_history.tests.urls"},
+        sdist=Sdist("django-simple-history==3.13.0", "simple_history"),
+    ),
+    # Versions: serialized revisions of objects, generic relations by text ids.
+    App(
+        "thirdparty:reversion",
+        (*_ADMIN, "reversion", "test_app"),
+        ("reversion", "test_app"),
+        migrations_off=(),
+        sdist=Sdist("django-reversion==6.4.0", "tests", "tests"),
+    ),
+    # Model mixins: status/time-framed models, SplitField, InheritanceManager.
+    App(
+        "thirdparty:model_utils",
+        ("django.contrib.contenttypes", "django.contrib.auth", "model_utils", "tests"),
+        ("tests",),
+        sdist=Sdist("django-model-utils==5.0.0", "tests"),
+    ),
+    # Ordered rows: a manager whose bulk_create renumbers the order field.
+    App(
+        "thirdparty:ordered_model",
+        (*_ADMIN, "ordered_model", "tests"),
+        ("tests",),
+        sdist=Sdist("django-ordered-model==3.7.4", "tests"),
+    ),
+]
+"""The third-party model packages Django projects use most (by downloads; each with its own
+test models where its sdist has them), installed by the ``conformance`` dependency group."""
+
+
+def third_party_apps() -> list[App]:
+    """The third-party apps whose package is installed."""
+    import importlib.util
+
+    return [app for app in THIRD_PARTY if importlib.util.find_spec(app.name.partition(":")[2])]
+
+
 def corpus() -> list[App]:
-    return [*contrib_apps(), *django_apps()]
+    return [*contrib_apps(), *django_apps(), *third_party_apps()]
 
 
 def by_name(names: list[str]) -> list[App]:

@@ -40,6 +40,8 @@ def _configure(app: App, backend: str, folder: Path, name: str) -> None:
 
     if app.path:
         sys.path.insert(0, app.path)
+    if app.sdist is not None:
+        sys.path.insert(0, app.sdist.path())
     settings.configure(
         SECRET_KEY="conformance",
         USE_TZ=False,
@@ -69,6 +71,7 @@ def _configure(app: App, backend: str, folder: Path, name: str) -> None:
         ],
         STATIC_URL="static/",
         MEDIA_ROOT=str(folder / "media"),
+        **app.settings,
     )
 
 

@@ -194,11 +194,14 @@ def references(model: Model, fields: Iterable[AnyField], columns: list[str]) -> 
 
 def auto_m2m_fields(selected: Iterable[Model]) -> list[AnyManyToMany]:
     """The many-to-many fields of the selected models whose links are rows of an automatic
-    through table (explicit through models are dumped as objects), in label order."""
+    through table (explicit through models are dumped as objects), in label order. A field
+    that is in ``_meta.many_to_many`` but is no ``ManyToManyField`` (django-taggit's
+    ``TaggableManager``) has its own through model, dumped as objects."""
     declared: dict[AnyManyToMany, None] = {}
     for model in sorted(set(selected), key=lambda m: m._meta.label):
         for m2m in model._meta.many_to_many:
-            assert isinstance(m2m, models.ManyToManyField)
+            if not isinstance(m2m, models.ManyToManyField):
+                continue
             through = m2m.remote_field.through
             assert through is not None
             if through._meta.auto_created:

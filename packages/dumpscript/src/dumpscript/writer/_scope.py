@@ -4,11 +4,13 @@ written."""
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Iterable
 from typing import Any
 
 import libcst as cst
+from django.db.models import QuerySet
 
 from dumpscript.cst import ImportSet
 from dumpscript.cst._render import render_expression
@@ -54,8 +56,12 @@ class Scope:
 
     def manager_text(self, model: Model, method: str = "using") -> str:
         """``Model.objects.using(using)`` (or ``.db_manager(using)``); ``Model.objects`` without a
-        ``using`` variable."""
-        objects = f"{self.class_name(model)}.{model._default_manager.name}"
+        ``using`` variable; ``QuerySet(Model).using(using)`` to write rows past a default manager
+        that changes what its writes store (django-ordered-model renumbers in ``bulk_create``)."""
+        if method == "using" and _custom_writes(model):
+            objects = f"{self.imports.name('django.db.models', 'QuerySet')}({self.class_name(model)})"
+        else:
+            objects = f"{self.class_name(model)}.{model._default_manager.name}"
         return objects if self.using is None else f"{objects}.{method}({self.using})"
 
     def save_raw(self, var: str) -> str:
@@ -65,10 +71,7 @@ class Scope:
 
     def manager(self, model: Model, method: str = "using") -> cst.BaseExpression:
         """:meth:`manager_text` as a node."""
-        objects = cst.Attribute(lit.name(self.class_name(model)), cst.Name(model._default_manager.name))
-        if self.using is None:
-            return objects
-        return lit.call(cst.Attribute(objects, cst.Name(method)), [lit.name(self.using)])
+        return cst.parse_expression(self.manager_text(model, method))
 
     def fresh(self, wanted: str) -> str:
         """``wanted``, or ``wanted_2``…: a name not taken (then taken)."""
@@ -103,3 +106,22 @@ class Scope:
         if text is None:
             text = self._lookups[target] = render_expression(self.lookup(target))
         return text
+
+
+_WRITES = ("bulk_create", "bulk_update", "update", "update_or_create")
+
+
+@functools.cache
+def _custom_writes(model: Model) -> bool:
+    """The default manager of ``model``, or its queryset, overrides a method the script writes
+    rows with (the methods a manager copies from its queryset do not count)."""
+    manager = model._default_manager
+    queryset = type(manager.get_queryset())
+    for name in _WRITES:
+        if getattr(queryset, name, None) is not getattr(QuerySet, name):
+            return True
+        for klass in type(manager).__mro__:
+            method = vars(klass).get(name)
+            if method is not None and not hasattr(method, "__wrapped__") and not klass.__module__.startswith("django."):
+                return True
+    return False
