@@ -472,3 +472,31 @@ def test_json_null_stays_json_null_and_sql_null_stays_sql_null(dbs: Databases) -
         assert sorted(samples.filter(data__isnull=True).values_list("label", flat=True)) == ["sql null"]
         assert sorted(samples.filter(data=None).values_list("label", flat=True)) == ["json null"]
         assert samples.get(label="json object").data == {"a": None}
+
+
+def test_an_upsert_script_loaded_twice_leaves_what_loading_it_once_leaves(dbs: Databases) -> None:
+    """``--upsert``: seed data to apply again and again. Objects are matched by a unique field
+    (else all fields) and updated; many-to-many links already there are kept."""
+    sample.fill("default")
+    text = dump("testapp", upsert=True)
+    assert "update_or_create(" in text and "ignore_conflicts=True" in text
+    script = write(dbs, text)
+    load_script(script, using="other")
+    once = Snapshot("other").contents()
+    assert once == Snapshot("default").contents()
+    load_script(script, using="other")
+    assert Snapshot("other").contents() == once
+
+
+def test_rows_a_projects_migrations_create_are_matched_by_the_declared_fields(dbs: Databases) -> None:
+    """``DUMPSCRIPT_MATCH`` declares the rows a project's data migrations create: a migrated
+    database has them already, and the script matches them instead of failing on them."""
+    from django.test import override_settings
+
+    sample.fill("default")
+    m.Tag.objects.using("other").create(name="django")  # what a data migration made there
+    with override_settings(DUMPSCRIPT_MATCH={"testapp.Tag": ["name"]}):
+        text = dump("testapp")
+    assert 'Tag.objects.using(using).update_or_create(name="django")' in text
+    load_script(write(dbs, text), using="other")
+    assert Snapshot("other").contents() == Snapshot("default").contents()

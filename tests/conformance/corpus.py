@@ -29,6 +29,11 @@ NEEDS = {
     "redirects_tests": ("django.contrib.redirects",),
     "postgres_tests": ("django.contrib.postgres",),
 }
+SETTINGS: dict[str, dict[str, Any]] = {
+    # A data migration creates a book in every database: the project declares it (commands.rst).
+    "migration_test_data_persistence": {"DUMPSCRIPT_MATCH": {"migration_test_data_persistence.Book": ["title"]}},
+}
+"""Settings a Django test app's project would have."""
 SKIP = {"import_error_package", "test_runner_apps", "gis_tests"}
 """Not apps of models: packages the test runner itself skips, and GIS (needs GDAL).
 ``postgres_tests`` (every PostgreSQL field) is set up on PostgreSQL only."""
@@ -128,7 +133,7 @@ def django_apps() -> list[App]:
         if not ((folder / "models.py").exists() or (folder / "models" / "__init__.py").exists()):
             continue
         installed = (*DJANGO_BASE, *NEEDS.get(name, ()), name)
-        found.append(App(f"django:{name}", installed, (name,), str(tests)))
+        found.append(App(f"django:{name}", installed, (name,), str(tests), settings=SETTINGS.get(name, {})))
     return found
 
 
@@ -190,6 +195,7 @@ THIRD_PARTY = [
         settings={
             "AUTH_USER_MODEL": "testapp.CustomUser",
             "GUARDIAN_MONKEY_PATCH_USER": False,
+            "DUMPSCRIPT_MATCH": {"testapp.CustomUser": ["username"]},  # AnonymousUser: post_migrate
             "AUTHENTICATION_BACKENDS": [
                 "django.contrib.auth.backends.ModelBackend",
                 "guardian.backends.ObjectPermissionBackend",

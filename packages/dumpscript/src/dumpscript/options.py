@@ -44,6 +44,11 @@ class DumpOptions:
     write half of it, reading the same snapshot; 1 writes it in this process. Default: 2 on a
     machine with several cores. Dumps from a thread other than the main one, inside a
     caller's transaction, or of SQLite databases in memory or in WAL mode use one process."""
+    upsert: bool = False
+    """A script to load again and again (seed data): every object is matched in the target by a
+    unique field (or fields unique together; else all its fields) and updated, or created;
+    many-to-many links already there are kept. Loading it twice leaves the database as loading
+    it once."""
     all_fields: bool = False
     """Write every field. By default a field whose value is what the model sets when the
     argument is left out (``None`` for a nullable field, ``""`` for text, a constant

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationError
 from django.db import connections, models
 
@@ -116,6 +117,9 @@ class Selection:
     """Models (and their multi-table children) found by these fields when outside the selection."""
     migrated: frozenset[Model] = field(default_factory=lambda: frozenset(lookup_models()))
     """Models whose rows migrations create: always looked up by natural key."""
+    upsert: bool = False
+    """Every object is matched in the target (:func:`unique_fields`) and updated, or created."""
+    keep_pks: bool = False
     left_out: tuple[str, ...] = ()
     """Models of the selected apps that have no table in the database (not migrated, or a
     model the database cannot create), left out: one line each, for the user."""
@@ -154,8 +158,13 @@ class Selection:
 
     def match_fields(self, model: Model) -> tuple[str, ...]:
         """The fields by which the script matches rows of ``model`` that may exist already in
-        the target (:data:`MIGRATED_ROWS`); empty for the models whose rows it creates."""
-        return MIGRATED_ROWS.get(model._meta.label, ())
+        the target: rows migrations create (:data:`MIGRATED_ROWS`, the ``DUMPSCRIPT_MATCH``
+        setting), or every row with ``upsert``; empty for the models whose rows it creates."""
+        label = model._meta.label
+        declared = {**MIGRATED_ROWS, **getattr(settings, "DUMPSCRIPT_MATCH", {})}
+        if label in declared:
+            return tuple(declared[label])
+        return unique_fields(model, self.keep_pks) if self.upsert else ()
 
     def lookup_fields(self, model: Model) -> tuple[str, ...]:
         """The fields that find a row of ``model`` (or of a parent model) given by ``lookups``."""
@@ -197,6 +206,30 @@ def select(labels: Sequence[str], options: DumpOptions) -> Selection:
         use_default_manager=options.use_default_manager,
         natural_foreign=options.natural_foreign,
         lookups=_lookup_models(options.lookups or {}),
+        upsert=options.upsert,
+        keep_pks=options.keep_pks,
+    )
+
+
+def unique_fields(model: Model, keep_pks: bool = False) -> tuple[str, ...]:
+    """How a re-runnable script finds an object already in the target: its key (``keep_pks``),
+    a unique field, fields unique together, or else all its fields."""
+    if keep_pks:
+        return ("pk",)
+    opts = model._meta
+    for f in opts.concrete_fields:
+        if f.unique and not f.primary_key and not getattr(f.remote_field, "parent_link", False):
+            return (f.name,)
+    for together in opts.unique_together:
+        return tuple(together)
+    for constraint in opts.total_unique_constraints:
+        return tuple(constraint.fields)
+    return tuple(
+        f.name
+        for f in opts.concrete_fields
+        if not f.primary_key
+        and not getattr(f, "generated", False)
+        and not getattr(f.remote_field, "parent_link", False)
     )
 
 

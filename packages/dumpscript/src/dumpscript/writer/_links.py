@@ -128,7 +128,7 @@ class LinkStatements:
             return
         ordered = array("q", sorted(set(packed)))
         del packed
-        conflicts = False
+        conflicts = self.graph.selection.upsert  # a re-runnable script keeps the links already there
         if self.plan.reused:
             kept = array("q")
             for key in ordered:

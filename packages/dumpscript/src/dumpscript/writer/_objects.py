@@ -85,7 +85,7 @@ class ObjectStatements:
             pieces = self._batch(batch, first, later, save_each, updates)
             later = later or bool(pieces)
             yield from pieces
-        manager = self.scope.manager_text(model)
+        manager = self.scope.manager_text(model, reads=True) if updates else ""
         for obj, values in updates:
             # auto_now and auto_now_add fields are overwritten on save(); set the dumped values after.
             comment = ["auto_now fields are set on save(); restore the dumped values"] if obj is updates[0][0] else None
@@ -121,7 +121,10 @@ class ObjectStatements:
         if match:
             for obj in batch:
                 self.progress.advance(label)
-                statements.append(lead() + self._matched(obj, match))
+                text, auto_now = self._matched(obj, match)
+                statements.append(lead() + text)
+                if auto_now:
+                    updates.append((obj, auto_now))
             return statements
         for obj in batch:
             self.progress.advance(label)
@@ -145,13 +148,14 @@ class ObjectStatements:
         statements.append(lead() + (text or self._names_call(model, [o.var for o in batch])))
         return statements
 
-    def _matched(self, obj: Obj, match: tuple[str, ...]) -> str:
+    def _matched(self, obj: Obj, match: tuple[str, ...]) -> tuple[str, list[tuple[str, str]]]:
         """``var, _ = Model.objects.using(using).update_or_create(key=..., defaults={...})``: a
-        row that migrations may have created already in the target, matched by ``match``."""
+        row that may be in the target already (made by migrations, or by an earlier load of a
+        re-runnable script), matched by ``match``; and the auto_now values to set after."""
         args, auto_now = self.arguments.text(obj, obj.deferred, all_fields=True)
         keys = [f"pk={self.arguments.raw(obj.pk, obj.model._meta.pk, obj.pk)}"] if "pk" in match else []  # type: ignore[arg-type]
         defaults = []
-        for arg in [*args, *(f"{name}={value}" for name, value in auto_now)]:
+        for arg in args:
             name, _, value = arg.partition("=")
             if name in match or name.removesuffix("_id") in match:
                 keys.append(arg)
@@ -159,8 +163,8 @@ class ObjectStatements:
                 defaults.append(f"{lit.string_text(name)}: {value}")
         if defaults:
             keys.append("defaults={" + ", ".join(defaults) + "}")
-        head = f"{self.scope.manager_text(obj.model)}.update_or_create"
-        return call_text(f"{obj.var}, _ = {head}" if obj.referenced else head, keys)
+        head = f"{self.scope.manager_text(obj.model, reads=True)}.update_or_create"
+        return call_text(f"{obj.var}, _ = {head}" if obj.referenced or auto_now else head, keys), auto_now
 
     def _names_call(self, model: Model, names: list[str]) -> str:
         """``bulk_create([...])`` of variables, one name too long for any line: laid out by LibCST."""
@@ -232,7 +236,7 @@ class ObjectStatements:
                 if name not in names:
                     names.append(name)
         for model, (variables, names) in by_model.items():
-            method = cst.Attribute(self.scope.manager(model), cst.Name("bulk_update"))
+            method = cst.Attribute(self.scope.manager(model, reads=True), cst.Name("bulk_update"))
             call = lit.call(
                 method,
                 [

@@ -11,6 +11,7 @@ from typing import Any
 
 import libcst as cst
 from django.db.models import QuerySet
+from django.db.models.manager import BaseManager
 
 from dumpscript.cst import ImportSet
 from dumpscript.cst._render import render_expression
@@ -54,11 +55,12 @@ class Scope:
             self._class_names[model] = self.imports.name(module, model.__name__, late=True, alias_prefix=prefix)
         return self._class_names[model]
 
-    def manager_text(self, model: Model, method: str = "using") -> str:
+    def manager_text(self, model: Model, method: str = "using", reads: bool = False) -> str:
         """``Model.objects.using(using)`` (or ``.db_manager(using)``); ``Model.objects`` without a
         ``using`` variable; ``QuerySet(Model).using(using)`` to write rows past a default manager
-        that changes what its writes store (django-ordered-model renumbers in ``bulk_create``)."""
-        if method == "using" and _custom_writes(model):
+        that changes what its writes store (django-ordered-model renumbers in ``bulk_create``)
+        or, for a statement that ``reads`` rows (a match, an update), that hides rows."""
+        if method == "using" and (_custom_writes(model) or (reads and _hides_rows(model))):
             objects = f"{self.imports.name('django.db.models', 'QuerySet')}({self.class_name(model)})"
         else:
             objects = f"{self.class_name(model)}.{model._default_manager.name}"
@@ -69,9 +71,9 @@ class Scope:
         self.helpers.add("save_raw")
         return f"save_raw({var}, {self.using})" if self.using is not None else f"save_raw({var})"
 
-    def manager(self, model: Model, method: str = "using") -> cst.BaseExpression:
+    def manager(self, model: Model, method: str = "using", reads: bool = False) -> cst.BaseExpression:
         """:meth:`manager_text` as a node."""
-        return cst.parse_expression(self.manager_text(model, method))
+        return cst.parse_expression(self.manager_text(model, method, reads))
 
     def fresh(self, wanted: str) -> str:
         """``wanted``, or ``wanted_2``…: a name not taken (then taken)."""
@@ -109,6 +111,12 @@ class Scope:
 
 
 _WRITES = ("bulk_create", "bulk_update", "update", "update_or_create")
+
+
+def _hides_rows(model: Model) -> bool:
+    """The default manager of ``model`` has its own ``get_queryset()`` (it may hide rows that an
+    update or a match must find)."""
+    return type(model._default_manager).get_queryset is not BaseManager.get_queryset
 
 
 @functools.cache

@@ -61,6 +61,12 @@ class Command(BaseCommand):
             help="save each object with save() (sends pre_save/post_save) instead of bulk_create batches",
         )
         parser.add_argument(
+            "--upsert",
+            action="store_true",
+            help="a script to load again and again: match objects already in the database by a unique "
+            "field (else all fields) and update them",
+        )
+        parser.add_argument(
             "--all-fields",
             action="store_true",
             help="write every field, also those whose value is the one the model sets by default",
@@ -116,6 +122,7 @@ class Command(BaseCommand):
             workers=options["workers"],
             save_each=options["save_each"],
             all_fields=options["all_fields"],
+            upsert=options["upsert"],
             lookups=lookups,
             filter=_filters(options["filter"]) or None,
         )
