@@ -500,3 +500,37 @@ def test_rows_a_projects_migrations_create_are_matched_by_the_declared_fields(db
     assert 'Tag.objects.using(using).update_or_create(name="django")' in text
     load_script(write(dbs, text), using="other")
     assert Snapshot("other").contents() == Snapshot("default").contents()
+
+
+def test_keys_declared_inside_json_and_text_follow_renumbered_rows(
+    dbs: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``register_ids``: keys of other rows stored inside a value (a page chosen in JSON
+    content, a link in text) are followed like foreign keys and written as variables, so they
+    point at the same rows after the load renumbers them (before: copied verbatim)."""
+    import dumpscript
+    from dumpscript.graph import _embedded
+
+    monkeypatch.setattr(_embedded, "_REGISTRY", {})
+    dumpscript.register_ids("testapp.Sample.data", "testapp.Author", path="blocks.*.author")
+    dumpscript.register_ids("testapp.Sample.text", "testapp.Author", pattern=r"author #(\d+)")
+    sample.fill("other", prefix="pre-")  # the load renumbers every key
+    ada = m.Author.objects.create(name="Ada", email="ada@example.org")
+    alan = m.Author.objects.create(name="Alan", email="alan@example.org")
+    m.Sample.objects.create(
+        label="links",
+        data={"blocks": [{"author": ada.pk, "size": 1}, {"author": alan.pk}, {"text": "no key"}], "author": 7},
+        text=f"by author #{alan.pk}, {{not a key}}, author #99999",
+    )
+    text = dump("testapp.Sample")
+    assert "author_1.pk" in text and ".format(author_2.pk)" in text
+    load_script(write(dbs, text), using="other")
+    loaded = m.Sample.objects.using("other").get(label="links")
+    authors = m.Author.objects.using("other")
+    ada_there, alan_there = authors.get(email="ada@example.org"), authors.get(email="alan@example.org")
+    assert ada_there.pk != ada.pk or alan_there.pk != alan.pk
+    assert loaded.data == {
+        "blocks": [{"author": ada_there.pk, "size": 1}, {"author": alan_there.pk}, {"text": "no key"}],
+        "author": 7,
+    }
+    assert loaded.text == f"by author #{alan_there.pk}, {{not a key}}, author #99999"

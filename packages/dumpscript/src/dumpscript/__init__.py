@@ -16,6 +16,7 @@ from dumpscript.errors import (
     TransformError,
     UnsupportedValueError,
 )
+from dumpscript.graph._embedded import register_ids
 from dumpscript.loading import LoadResult, load_script
 from dumpscript.options import DumpOptions
 from dumpscript.values import EncodeContext, Encoder, encode_python, register_encoder
@@ -39,5 +40,6 @@ __all__ = [
     "encode_python",
     "load_script",
     "register_encoder",
+    "register_ids",
     "write_script",
 ]

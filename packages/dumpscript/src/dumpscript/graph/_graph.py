@@ -250,6 +250,10 @@ class Graph:
             if ref.kind == "key":
                 assert ref.target is not None
                 yield ref.name, ref.target, value
+            elif ref.kind == "embedded":
+                assert ref.ids is not None and ref.target is not None
+                for key in ref.ids.keys(value):
+                    yield ref.name, ref.target, key
             elif ref.kind == "field":
                 assert ref.target is not None
                 if self.is_lookup(ref.target):

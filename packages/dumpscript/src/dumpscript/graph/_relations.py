@@ -12,6 +12,7 @@ from typing import Any, Literal
 from django.db import models
 
 from dumpscript._types import AnyField, AnyForeignKey, AnyManyToMany
+from dumpscript.graph._embedded import EmbeddedIds, embedded_ids
 
 Model = type[models.Model]
 
@@ -113,11 +114,13 @@ def generic_fks(model: Model) -> list[GenericFK]:
 
 
 def nullable(model: Model, name: str) -> bool:
-    """The reference ``name`` of ``model`` (a field or a generic relation) may be None."""
+    """The reference ``name`` of ``model`` (a field or a generic relation) may be None (keys
+    inside a value may not: the value holds other data)."""
     for gfk in generic_fks(model):
         if gfk.name == name:
             return gfk.nullable
-    return bool(model._meta.get_field(name).null)
+    field = model._meta.get_field(name)
+    return bool(field.null) and embedded_ids(field) is None
 
 
 def deferrable(model: Model, name: str, deferred_checks: bool) -> bool:
@@ -128,6 +131,8 @@ def deferrable(model: Model, name: str, deferred_checks: bool) -> bool:
     if nullable(model, name) or any(gfk.name == name for gfk in generic_fks(model)):
         return True
     field = model._meta.get_field(name)
+    if embedded_ids(field) is not None:
+        return False
     if getattr(field.remote_field, "parent_link", False) or getattr(field, "unique", False):
         return False
     return deferred_checks and isinstance(field, models.ForeignKey)
@@ -145,9 +150,10 @@ class Reference:
 
     name: str
     """The field (or generic relation) that holds it."""
-    kind: Literal["key", "field", "generic"]
+    kind: Literal["key", "field", "generic", "embedded"]
     """``key``: a foreign key to the target's primary key; ``field``: to another unique field
-    (``to_field="email"``); ``generic``: a content type and an object id."""
+    (``to_field="email"``); ``generic``: a content type and an object id; ``embedded``: keys
+    inside a value (:func:`~dumpscript.register_ids`)."""
     column: int
     """Position in a row ``(pk, *columns)`` of the value (for ``generic``: of the object id)."""
     target: Model | None = None
@@ -156,12 +162,14 @@ class Reference:
     """For ``field``: the target's field attname."""
     ct_column: int = 0
     """For ``generic``: position of the content type id."""
+    ids: EmbeddedIds | None = None
+    """For ``embedded``: where the keys are in the value."""
 
 
 def reference_columns(fields: Iterable[AnyField], model: Model) -> list[str]:
     """The attnames a row must hold to find ``model``'s references (relations among ``fields``,
     then the parts of its generic relations)."""
-    columns = [f.attname for f in fields if f.is_relation and f.remote_field is not None]
+    columns = [f.attname for f in fields if (f.is_relation and f.remote_field is not None) or embedded_ids(f)]
     for gfk in generic_fks(model):
         for name in (gfk.ct_field.attname, gfk.fk_field.attname):
             if name not in columns:
@@ -175,6 +183,9 @@ def references(model: Model, fields: Iterable[AnyField], columns: list[str]) -> 
     position = {name: number + 1 for number, name in enumerate(columns)}
     found = []
     for f in fields:
+        ids = embedded_ids(f)
+        if ids is not None:
+            found.append(Reference(f.name, "embedded", position[f.attname], ids.model(), ids=ids))
         if not f.is_relation or f.remote_field is None:
             continue
         target_field = f.target_field  # type: ignore[attr-defined]

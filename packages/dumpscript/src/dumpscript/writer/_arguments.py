@@ -22,6 +22,7 @@ from dumpscript._types import AnyField
 from dumpscript.cst._render import render_expression
 from dumpscript.errors import UnsupportedValueError
 from dumpscript.graph import Graph, Model, generic_fks
+from dumpscript.graph._embedded import EmbeddedIds, embedded_ids
 from dumpscript.values import EncodeContext, encode_python
 from dumpscript.values import _literals as lit
 from dumpscript.values._text import field_value_text, plain_writers
@@ -74,6 +75,8 @@ class FieldSpec:
     key: bool = False
     """Part of the primary key: an ``auto`` one is written in ``Model(...)`` too (``bulk_create``
     takes an object whose key has a ``None`` part for one the database numbers)."""
+    ids: EmbeddedIds | None = None
+    """Keys of other rows inside the value, written as their variables."""
 
 
 class Arguments:
@@ -103,7 +106,7 @@ class Arguments:
                 auto = bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
                 default = ALWAYS if every or auto else static_default(f)
                 writers = plain_writers(f, self.scope.imports)
-                specs.append(FieldSpec(f, f.is_relation, auto, default, writers, key=f in key))
+                specs.append(FieldSpec(f, f.is_relation, auto, default, writers, key=f in key, ids=embedded_ids(f)))
             self._specs[model, every] = specs
         return specs
 
@@ -160,6 +163,8 @@ class Arguments:
                 continue
             writer = spec.writers.get(type(value))
             text = writer(value) if writer is not None else None
+            if spec.ids is not None and value is not None:
+                text = self._with_ids(value, spec.ids, f, obj.pk, model)
             if text is None:
                 text = "None" if value is None else self.value(value, f, obj.pk, model)
             if spec.auto:
@@ -180,6 +185,17 @@ class Arguments:
             if text is None:
                 raise
             return text
+
+    def _with_ids(self, value: Any, ids: EmbeddedIds, field: AnyField, pk: Any, model: Model) -> str:
+        """A value with keys of other rows inside: each key of a row the script creates (or
+        looks up) written as its ``variable.pk``."""
+        resolve = self.reader.resolver(ids.model())
+
+        def name(key: Any) -> str | None:
+            target = resolve(key)
+            return None if target is None else self.scope.target_text(target)
+
+        return ids.text(value, lambda plain: self.value(plain, field, pk, model), name)
 
     def _through_string(self, value: Any, field: AnyField, model: Model) -> str | None:
         """``Model._meta.get_field("f").to_python("…")``: a value of a type of the project (no

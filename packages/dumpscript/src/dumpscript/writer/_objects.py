@@ -62,7 +62,7 @@ class ObjectStatements:
             return False
         if any(source is model for source, _ in self.plan.deferred_names):
             return False
-        return not any(spec.auto for spec in self.arguments.specs(model))
+        return not any(spec.auto or spec.ids for spec in self.arguments.specs(model))
 
     def span(self, span: Span, first: bool) -> Iterator[Piece]:
         """The statements of a span, a batch at a time; ``first``: the first span of the script."""

@@ -176,7 +176,7 @@ class RowReader:
             found = []
             graph = self.graph
             for ref in refs:
-                if ref.target is None:
+                if ref.target is None or ref.kind == "embedded":  # keys in a value: its writer's
                     continue
                 if ref.kind == "key":
                     found.append((ref.name, ref.column, self.resolver(ref.target)))
