@@ -38,6 +38,8 @@ SUBSET = [
     "django:select_related",
     "django:select_related_onetoone",
     "django:serializers",
+    "django:unmanaged_models",
+    "django:queryset_pickle",
     "thirdparty:taggit",
     "thirdparty:filer",
     "thirdparty:ordered_model",

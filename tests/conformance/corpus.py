@@ -212,7 +212,7 @@ THIRD_PARTY = [
             "simple_history.tests.custom_user",
             "simple_history.tests.external",
         ),
-        ("tests", "custom_user"),
+        ("tests", "custom_user", "external"),
         migrations_off=("auth", "contenttypes", "sessions", "admin", "tests", "custom_user", "external"),
         settings={"AUTH_USER_MODEL": "custom_user.CustomUser", "ROOT_URLCONF": "simple_history.tests.urls"},
         sdist=Sdist("django-simple-history==3.13.0", "simple_history"),

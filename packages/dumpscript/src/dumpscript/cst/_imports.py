@@ -16,6 +16,22 @@ def _is_stdlib(module: str) -> bool:
     return module.split(".")[0] in sys.stdlib_module_names
 
 
+BY_LABEL = "django.apps.apps.get_model:"
+"""The "module" of a model class found by its label (``Name = django.apps.apps.get_model("app.Name")``):
+a class the script cannot import by name (nested in a class, made inside a function)."""
+
+
+def _by_label(module: str, name: str, local: str, comment: str | None) -> cst.SimpleStatementLine:
+    call = lit.call(lit.attribute("django.apps.apps.get_model"), [lit.string(module[len(BY_LABEL) :])])
+    trailing = cst.Comment(comment) if comment else None
+    return cst.SimpleStatementLine(
+        [cst.Assign([cst.AssignTarget(cst.Name(local))], call)],
+        trailing_whitespace=cst.TrailingWhitespace(cst.SimpleWhitespace("  "), trailing)
+        if trailing
+        else cst.TrailingWhitespace(),
+    )
+
+
 def _unwritable(module: str) -> bool:
     """A module path ``import`` cannot spell (a part is a keyword: Django's test app ``async``)."""
     return any(iskeyword(part) for part in module.split("."))
@@ -95,6 +111,7 @@ class ImportSet:
                 from_imports[module].append((name, local))
         plain = sorted(self._modules) if not late else []
         sections: dict[str, list[cst.SimpleStatementLine]] = {"stdlib": [], "third": [], "first": []}
+        by_label: list[cst.SimpleStatementLine] = []
 
         def section(module: str) -> str:
             if _is_stdlib(module):
@@ -105,6 +122,9 @@ class ImportSet:
             plain_import = cst.Import(names=[cst.ImportAlias(name=lit.attribute(module))])  # type: ignore[arg-type]
             sections[section(module)].append(cst.SimpleStatementLine([plain_import]))
         for module in sorted(from_imports):
+            if module.startswith(BY_LABEL):  # after the imports
+                by_label += [_by_label(module, name, local, "# noqa: E402") for name, local in from_imports[module]]
+                continue
             if _unwritable(module):  # local = importlib.import_module("async.models").Name
                 for name, local in sorted(from_imports[module]):
                     found = cst.Attribute(
@@ -122,7 +142,7 @@ class ImportSet:
             if block and lines and not late:
                 block[0] = block[0].with_changes(leading_lines=[cst.EmptyLine()])
             lines += block
-        return lines
+        return lines + by_label
 
     def head(self) -> list[cst.SimpleStatementLine]:
         """Imports that work before Django is set up: stdlib and Django itself."""
@@ -140,6 +160,9 @@ def from_import(
     false), wrapped in parentheses one name per line when wider than 88 columns; ``comment``
     trails the line."""
     pairs = sorted(names, key=lambda pair: (pair[0].lower(), pair[0], pair[1])) if sort else names
+    if module.startswith(BY_LABEL):  # one class per "module"
+        ((name, local),) = pairs
+        return _by_label(module, name, local, comment)
     aliases = [
         cst.ImportAlias(name=cst.Name(name), asname=cst.AsName(cst.Name(local)) if local != name else None)
         for name, local in pairs

@@ -17,10 +17,27 @@ from dumpscript.graph._embedded import EmbeddedIds, embedded_ids
 Model = type[models.Model]
 
 
+@functools.cache
 def concrete_of(model: Model) -> Model:
+    """The model whose objects hold the rows of ``model``: its concrete model, or for an
+    unmanaged model over the table of a managed one (``unmanaged_models``), that model."""
     concrete = model._meta.concrete_model
     assert concrete is not None
+    if not concrete._meta.managed:
+        from django.apps import apps
+
+        table = concrete._meta.db_table
+        owners = [m for m in apps.get_models() if m._meta.managed and not m._meta.proxy and m._meta.db_table == table]
+        if len(owners) == 1:
+            return owners[0]
     return concrete
+
+
+def by_key(field: AnyField) -> bool:
+    """A relation to a model whose rows another model's objects hold (:func:`concrete_of`):
+    written by key (``fk_id=var.pk``), Django refusing an object of the other class."""
+    related = field.related_model
+    return isinstance(related, type) and concrete_of(related) is not related._meta.concrete_model
 
 
 @functools.cache

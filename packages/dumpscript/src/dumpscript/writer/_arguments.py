@@ -21,7 +21,7 @@ from django.db.models import NOT_PROVIDED
 from dumpscript._types import AnyField
 from dumpscript.cst._render import render_expression
 from dumpscript.errors import UnsupportedValueError
-from dumpscript.graph import Graph, Model, generic_fks
+from dumpscript.graph import Graph, Model, by_key, generic_fks
 from dumpscript.graph._embedded import EmbeddedIds, embedded_ids
 from dumpscript.values import EncodeContext, encode_python
 from dumpscript.values import _literals as lit
@@ -158,6 +158,8 @@ class Arguments:
                 target = targets.get(f.name)
                 if target is None:  # points at a missing row
                     result.append(f"{f.attname}={self.raw(value, f, obj.pk, model)}")
+                elif by_key(f):  # a row another model's object holds: Django wants its own class
+                    result.append(f"{f.attname}={target_text(target)}.pk")
                 else:
                     result.append(f"{f.name}={target_text(target)}")
                 continue

@@ -7,14 +7,14 @@ from __future__ import annotations
 import bisect
 import itertools
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import libcst as cst
 
 from dumpscript._types import AnyManyToMany
 from dumpscript.cst import _format as fmt
-from dumpscript.graph import Graph, Links, Model, concrete_of
+from dumpscript.graph import Graph, Links, Model, by_key, concrete_of
 from dumpscript.plan import Plan
 from dumpscript.values import _literals as lit
 from dumpscript.writer._scope import Scope
@@ -201,7 +201,7 @@ class LinkStatements:
         being edited creates already (the row may be there: ``ignore_conflicts=True``)."""
         cls = self.scope.class_name(m2m.model)
         through = self.scope.fresh(f"{cls}_{m2m.name}")
-        source_name, target_name = keyword(m2m.m2m_field_name()), keyword(m2m.m2m_reverse_field_name())
+        source_name, target_name = _side(m2m, m2m.m2m_field_name()), _side(m2m, m2m.m2m_reverse_field_name())
         using = self.scope.using
         manager = f"{through}.objects" if using is None else f"{through}.objects.using({using})"
         alias = cst.Assign([cst.AssignTarget(lit.name(through))], lit.attribute(f"{cls}.{m2m.name}.through"))
@@ -216,3 +216,13 @@ class LinkStatements:
                 for a, b, link in itertools.islice(pairs, BATCH)
             ]
             yield ("\n" if offset else "") + exploded_list_call_text(f"{manager}.bulk_create", elements, tail)
+
+
+def _side(m2m: AnyManyToMany, name: str) -> Callable[[str], str]:
+    """How a side of a through row is written: ``name=var``; ``name_id=var.pk`` for a side whose
+    rows another model's objects hold (:func:`~dumpscript.graph.by_key`)."""
+    field: Any = m2m.remote_field.through._meta.get_field(name)  # type: ignore[union-attr]
+    if not by_key(field):
+        return keyword(name)
+    write = keyword(field.attname)
+    return lambda value: write(f"{value}.pk")

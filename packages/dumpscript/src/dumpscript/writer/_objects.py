@@ -10,7 +10,7 @@ import libcst as cst
 
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.cst import _format as fmt
-from dumpscript.graph import Graph, Model, generic_fks
+from dumpscript.graph import Graph, Model, by_key, generic_fks
 from dumpscript.plan import DeferredLink, Plan, Span
 from dumpscript.values import _literals as lit
 from dumpscript.writer._arguments import Arguments
@@ -62,7 +62,9 @@ class ObjectStatements:
             return False
         if any(source is model for source, _ in self.plan.deferred_names):
             return False
-        return not any(spec.auto or spec.ids for spec in self.arguments.specs(model))
+        return not any(
+            spec.auto or spec.ids or (spec.relation and by_key(spec.field)) for spec in self.arguments.specs(model)
+        )
 
     def span(self, span: Span, first: bool) -> Iterator[Piece]:
         """The statements of a span, a batch at a time; ``first``: the first span of the script."""

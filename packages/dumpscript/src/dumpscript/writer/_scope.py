@@ -14,8 +14,8 @@ from django.db.models import QuerySet
 from django.db.models.manager import BaseManager
 
 from dumpscript.cst import ImportSet
+from dumpscript.cst._imports import BY_LABEL
 from dumpscript.cst._render import render_expression
-from dumpscript.errors import DumpscriptError
 from dumpscript.graph import Lookup, Model
 from dumpscript.values import EncodeContext, encode_python
 from dumpscript.values import _literals as lit
@@ -45,14 +45,13 @@ class Scope:
     def class_name(self, model: Model) -> str:
         """The name the script uses for ``model`` (imported once, aliased if taken)."""
         if model not in self._class_names:
-            module = import_module_of(model)
-            if getattr(sys.modules.get(module), model.__name__, None) is not model:
-                raise DumpscriptError(
-                    f"Cannot dump {model._meta.label}: the script cannot import its class as "
-                    f"{module}.{model.__name__} (a model class made inside a function, or renamed)"
-                )
+            module, name = import_module_of(model), model.__name__
+            if getattr(sys.modules.get(module), name, None) is not model:  # nested, made in a function
+                self.imports.module("django")
+                name = str(model._meta.object_name)
+                module = f"{BY_LABEL}{model._meta.app_label}.{name}"
             prefix = "".join(part.capitalize() for part in model._meta.app_label.split("_"))
-            self._class_names[model] = self.imports.name(module, model.__name__, late=True, alias_prefix=prefix)
+            self._class_names[model] = self.imports.name(module, name, late=True, alias_prefix=prefix)
         return self._class_names[model]
 
     def manager_text(self, model: Model, method: str = "using", reads: bool = False) -> str:
