@@ -479,7 +479,7 @@ def test_an_upsert_script_loaded_twice_leaves_what_loading_it_once_leaves(dbs: D
     (else all fields) and updated; many-to-many links already there are kept."""
     sample.fill("default")
     text = dump("testapp", upsert=True)
-    assert "update_or_create(" in text and "ignore_conflicts=True" in text
+    assert "update_or_create(" in text and "ignore_conflicts=True" in text and "update_conflicts=True" in text
     script = write(dbs, text)
     load_script(script, using="other")
     once = Snapshot("other").contents()

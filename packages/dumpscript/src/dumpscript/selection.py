@@ -211,12 +211,29 @@ def select(labels: Sequence[str], options: DumpOptions) -> Selection:
     )
 
 
-def unique_fields(model: Model, keep_pks: bool = False) -> tuple[str, ...]:
-    """How a re-runnable script finds an object already in the target: its key (``keep_pks``),
-    a unique field, fields unique together, or else all its fields."""
-    if keep_pks:
-        return ("pk",)
+def is_unique_together(model: Model, names: tuple[str, ...]) -> bool:
+    """``names`` are the key, a unique field, or unique together in the database."""
     opts = model._meta
+    if names == ("pk",) or (len(names) == 1 and names[0] == opts.pk.name):  # type: ignore[union-attr]
+        return True
+    if len(names) == 1:
+        field = opts.get_field(names[0])
+        return bool(getattr(field, "unique", False))
+    wanted = set(names)
+    return any(set(together) == wanted for together in opts.unique_together) or any(
+        set(constraint.fields) == wanted for constraint in opts.total_unique_constraints
+    )
+
+
+def unique_fields(model: Model, keep_pks: bool = False) -> tuple[str, ...]:
+    """How a re-runnable script finds an object already in the target: its key (``keep_pks``,
+    or a key that is data), a unique field, fields unique together, or else all its fields."""
+    opts = model._meta
+    pk = opts.pk
+    assert pk is not None
+    auto = isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
+    if (keep_pks and auto) or not (auto or pk.is_relation):
+        return (pk.name,)  # a key the script writes (not one renumbered by the load): it finds the row
     for f in opts.concrete_fields:
         if f.unique and not f.primary_key and not getattr(f.remote_field, "parent_link", False):
             return (f.name,)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import libcst as cst
+from django.db import connections
 
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.cst import _format as fmt
@@ -121,12 +122,21 @@ class ObjectStatements:
         raw = not self.save_each and bool(model._meta.parents)
         match = self.graph.selection.match_fields(model)
         if match:
+            upsert = self._bulk_upsert(model, match)
+            rows: list[str] = []
             for obj in batch:
                 self.progress.advance(label)
+                if upsert and not obj.referenced and not obj.deferred:  # no variable needed: in bulk
+                    args, _ = self.arguments.text(obj, obj.deferred, all_fields=True)
+                    rows.append(fmt.INDENT + element_text(cls, args).replace("\n", "\n" + fmt.INDENT).rstrip(" "))
+                    continue
                 text, auto_now = self._matched(obj, match)
                 statements.append(lead() + text)
                 if auto_now:
                     updates.append((obj, auto_now))
+            if rows:
+                head = f"{fmt.INDENT}{self.scope.manager_text(model)}.bulk_create(\n{fmt.INDENT * 2}[\n"
+                statements.append(lead() + head + "".join(rows) + f"{fmt.INDENT * 2}],\n{upsert}{fmt.INDENT})\n")
             return statements
         for obj in batch:
             self.progress.advance(label)
@@ -149,6 +159,28 @@ class ObjectStatements:
         text = exploded_list_call_text(head, elements) if inline else list_call_text(head, [o.var for o in batch])
         statements.append(lead() + (text or self._names_call(model, [o.var for o in batch])))
         return statements
+
+    def _bulk_upsert(self, model: Model, match: tuple[str, ...]) -> str:
+        """With ``upsert``, the keyword lines of one ``bulk_create`` that inserts or updates the
+        objects no statement names (``update_conflicts=True``), when ``match`` is unique in the
+        database, the database has the feature, and no auto_now field needs setting again;
+        else ``""`` (an ``update_or_create`` each)."""
+        from dumpscript.selection import is_unique_together
+
+        if not self.graph.selection.upsert or model._meta.parents or not is_unique_together(model, match):
+            return ""
+        if not connections[self.graph.using].features.supports_update_conflicts_with_target:
+            return ""
+        if any(spec.auto for spec in self.arguments.specs(model, True)):
+            return ""
+        unique = [model._meta.pk.name if name == "pk" else name for name in match]  # type: ignore[union-attr]
+        updated = [f.name for f in self.graph.fields(model) if f.name not in unique and not f.primary_key]
+        indent = fmt.INDENT * 2
+        if not updated:
+            return f"{indent}ignore_conflicts=True,\n"
+        names = ", ".join(lit.string_text(name) for name in unique)
+        fields = ", ".join(lit.string_text(name) for name in updated)
+        return f"{indent}update_conflicts=True,\n{indent}unique_fields=[{names}],\n{indent}update_fields=[{fields}],\n"
 
     def _matched(self, obj: Obj, match: tuple[str, ...]) -> tuple[str, list[tuple[str, str]]]:
         """``var, _ = Model.objects.using(using).update_or_create(key=..., defaults={...})``: a
