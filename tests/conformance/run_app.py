@@ -105,24 +105,92 @@ def _teach_custom_fields(models_: list[Any]) -> None:
 
 
 def _fill(models_: list[Any], seed: int) -> list[str]:
-    """Rows for every model, made by model_bakery (3 each, many-to-many links too); generic
-    foreign keys pointed at real rows. Returns the models it could not fill, with why."""
-    from django.contrib.contenttypes.fields import GenericForeignKey
-    from django.contrib.contenttypes.models import ContentType
+    """Rows for every model: trees grown through their own API, 3 rows of every model made by
+    model_bakery (many-to-many links too), then what model_bakery leaves out: nullable
+    references pointed at real rows (which closes cycles: a row at itself, two models at each
+    other) and generic foreign keys at real rows. Returns what it could not fill, with why."""
+    random.seed(seed)
+    _teach_custom_fields(models_)
+    problems = _grow_trees(models_)
+    problems += _bake(models_)
+    problems += _close_cycles(models_)
+    problems += _point_generic(models_)
+    return problems
+
+
+def _problem(label: str, error: Exception) -> str:
+    return f"{label}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+
+
+def _bake(models_: list[Any]) -> list[str]:
     from django.db import transaction
     from model_bakery import baker
 
-    random.seed(seed)
-    _teach_custom_fields(models_)
     problems = []
     for model in models_:
         try:
             with transaction.atomic():
                 baker.make(model, _quantity=3, make_m2m=True)
         except Exception as error:
-            problems.append(
-                f"{model._meta.label}: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
-            )
+            problems.append(_problem(model._meta.label, error))
+    return problems
+
+
+def _grow_trees(models_: list[Any]) -> list[str]:
+    """A root with children and a grandchild, through the model's own API (django-treebeard's
+    ``add_root``/``add_child``), so tree columns hold a real tree."""
+    from django.db import transaction
+    from model_bakery import baker
+
+    problems = []
+    for model in models_:
+        if not callable(getattr(model, "add_root", None)) or model._meta.proxy:
+            continue
+        try:
+            with transaction.atomic():
+                root = model.add_root(instance=baker.prepare(model))
+                child = root.add_child(instance=baker.prepare(model))
+                child.add_child(instance=baker.prepare(model))
+                root.add_child(instance=baker.prepare(model))
+        except Exception as error:
+            problems.append(_problem(f"{model._meta.label} tree", error))
+    return problems
+
+
+def _close_cycles(models_: list[Any]) -> list[str]:
+    """Point nullable foreign keys and one-to-ones that model_bakery left empty at real rows of
+    their target (a one-to-one at a row no other points at)."""
+    from django.db import transaction
+
+    problems = []
+    for model in models_:
+        for f in model._meta.concrete_fields:
+            if not (f.is_relation and f.null) or getattr(f.remote_field, "parent_link", False):
+                continue
+            target = f.related_model
+            if target._meta.label == "contenttypes.ContentType" or f.target_field != target._meta.pk:
+                continue
+            keys = list(target._base_manager.order_by("?").values_list("pk", flat=True)[:10])
+            if f.unique:
+                used = set(model._base_manager.exclude(**{f.attname: None}).values_list(f.attname, flat=True))
+                keys = [key for key in keys if key not in used]
+            empty = list(model._base_manager.filter(**{f.attname: None}).values_list("pk", flat=True)[:3])
+            for pk, key in zip(empty, keys, strict=False):
+                try:
+                    with transaction.atomic():
+                        model._base_manager.filter(pk=pk).update(**{f.attname: key})
+                except Exception as error:
+                    problems.append(_problem(f"{model._meta.label}.{f.name}", error))
+                    break
+    return problems
+
+
+def _point_generic(models_: list[Any]) -> list[str]:
+    from django.contrib.contenttypes.fields import GenericForeignKey
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import transaction
+
+    problems = []
     targets = [m for m in models_ if m._base_manager.exists()]
     for model in models_:
         gfks = [p for p in model._meta.private_fields if isinstance(p, GenericForeignKey)]
