@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import DatabaseError, models
 
 Row = tuple[Any, ...]
 
@@ -41,6 +41,8 @@ def freeze(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
+_DANGLING = object()
+
 PLAIN_MODULES = {"builtins", "datetime", "decimal", "uuid", "django.db.models.fields.files"}
 """Value types compared as they are; others by what the database stores."""
 
@@ -59,6 +61,7 @@ class Picture:
         self.models = models_
         self.tables = set(connections[using].introspection.table_names())
         self._signatures: dict[type[models.Model], dict[Any, Row]] = {}
+        self._keys: dict[tuple[type[models.Model], str], dict[Any, Any]] = {}
 
     def signature(self, model: type[models.Model], pk: Any) -> Row:
         if model is ContentType:
@@ -83,6 +86,15 @@ class Picture:
             self._signatures[concrete] = table
         return table.get(freeze(pk), ("missing", model._meta.label))
 
+    def _by(self, model: type[models.Model], attname: str) -> dict[Any, Any]:
+        """``{value of attname: pk}`` of every row of ``model``, read once without parameters
+        (psycopg refuses a query with parameters on a column named with ``%``: ``inspectdb``)."""
+        key = (model, attname)
+        if key not in self._keys:
+            rows = model._base_manager.using(self.using).order_by().values_list(attname, "pk")
+            self._keys[key] = {freeze(value): pk for value, pk in rows}
+        return self._keys[key]
+
     def _stored(self, field: models.Field[Any, Any], obj: models.Model) -> Any:
         """The value of ``field``; a value of a type of the project (``serializers.Team``) as the
         database stores it (such types seldom compare by value)."""
@@ -102,7 +114,12 @@ class Picture:
                 if f.is_relation and not getattr(f.remote_field, "parent_link", False)
             ]
             gfks = [p for p in model._meta.private_fields if isinstance(p, GenericForeignKey)]
-            for obj in model._base_manager.using(self.using).order_by():
+            try:
+                objects = list(model._base_manager.using(self.using).order_by())
+            except DatabaseError as error:  # Django cannot read it here (a column named with %)
+                result[("unreadable", model._meta.label, type(error).__name__)] += 1
+                continue
+            for obj in objects:
                 row: list[Any] = [self.signature(model, obj.pk)]
                 for f in relations:
                     value = getattr(obj, f.attname)
@@ -110,13 +127,8 @@ class Picture:
                         row.append((f.name, None))
                         continue
                     target = f.related_model
-                    found = (
-                        target._base_manager.using(self.using)
-                        .filter(**{f.target_field.attname: value})
-                        .order_by()
-                        .first()
-                    )
-                    row.append((f.name, self.signature(target, found.pk) if found is not None else ("dangling",)))
+                    found = self._by(target, f.target_field.attname).get(freeze(value), _DANGLING)
+                    row.append((f.name, self.signature(target, found) if found is not _DANGLING else ("dangling",)))
                 for gfk in gfks:
                     row.append((gfk.name, *self._generic(obj, gfk)))
                 for m2m in model._meta.local_many_to_many:

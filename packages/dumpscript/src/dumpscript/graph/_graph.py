@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connections, models
+from django.db import DatabaseError, connections, models
 from django.db.models import ExpressionWrapper, F
 
 from dumpscript._progress import NO_PROGRESS, Progress
@@ -156,6 +156,15 @@ class Graph:
     def rows(self, model: Model, keys: Sequence[Any], columns: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         """``(pk, *columns)`` of the rows with ``keys`` (sorted), in that order; one query per
         chunk: a key range when the keys are dense integers, else ``pk__in``."""
+        try:
+            yield from self._rows(model, keys, columns)
+        except DatabaseError as error:  # a table Django cannot read on this backend
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise DumpscriptError(
+                f"Cannot dump {model._meta.label}: the database refused to read its rows: {message}"
+            ) from None
+
+    def _rows(self, model: Model, keys: Sequence[Any], columns: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         manager = model._base_manager.using(self.using)
         start, count = 0, len(keys)
         while start < count:
