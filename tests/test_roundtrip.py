@@ -493,8 +493,14 @@ def test_rows_a_projects_migrations_create_are_matched_by_the_declared_fields(db
     database has them already, and the script matches them instead of failing on them."""
     from django.test import override_settings
 
+    from dumpscript import ScriptError
+
     sample.fill("default")
     m.Tag.objects.using("other").create(name="django")  # what a data migration made there
+    before = Snapshot("other").contents()
+    with pytest.raises(ScriptError, match=r"IntegrityError: .*declare them in DUMPSCRIPT_MATCH"):
+        load_script(write(dbs, dump("testapp"), "undeclared_data.py"), using="other")
+    assert Snapshot("other").contents() == before  # nothing loaded, and the error says what to do
     with override_settings(DUMPSCRIPT_MATCH={"testapp.Tag": ["name"]}):
         text = dump("testapp")
     assert 'Tag.objects.using(using).update_or_create(name="django")' in text

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps
-from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
 
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.errors import ScriptError
@@ -276,8 +276,14 @@ def _failure(path: Path, error: BaseException) -> ScriptError:
     code = (frame.line or "").strip()
     if len(code) > 80:
         code = code[:77] + "..."
+    hint = ""
+    if isinstance(error, IntegrityError) and ("unique" in message.lower() or "duplicate" in message.lower()):
+        hint = (
+            " (rows already in the database: a data migration's rows? declare them in DUMPSCRIPT_MATCH, "
+            "dump with --upsert, or load with --replace)"
+        )
     return ScriptError(
-        f"{path}, line {frame.lineno}: {type(error).__name__}: {message} (in `{code}`); nothing was loaded"
+        f"{path}, line {frame.lineno}: {type(error).__name__}: {message} (in `{code}`); nothing was loaded{hint}"
     )
 
 
