@@ -277,10 +277,35 @@ def test_where_the_code_goes(dbs: Databases) -> None:
     # A blank line right after a block continues it (the loop's body, indented).
     inside = insert_dump(text, "testapp.Tag", line=6).text
     assert "        )\n\n        # testapp.Tag\n        Tag.objects.using(using).bulk_create([\n" in inside
-    # At module level there is no ``using``: the default database.
+    # At module level of a script with ``run()``: into ``run()``, with ``using`` (at module
+    # level the rows went to the default database, whatever database the load was for).
     top = insert_dump(text, "testapp.Tag", line=8).text
-    assert top.endswith('\nx = 1\n\n# testapp.Tag\nTag.objects.bulk_create([\n    Tag(name="red"),\n])\n')
+    assert "        )\n\n    # testapp.Tag\n    Tag.objects.using(using).bulk_create([\n" in top
+    assert top.endswith("\nx = 1\n")
     assert top.startswith("from testproject.testapp.models import Tag\n\ndef run")
+
+
+def test_code_never_goes_above_the_imports_it_needs(dbs: Databases) -> None:
+    """The cursor on a model's import line of a seed file (no ``run()``): the code goes after
+    the imports (before: above them, and the script failed with ``NameError``)."""
+    red = m.Tag.objects.create(name="red")
+    m.Book.objects.create(title="First", author=m.Author.objects.create(name="Ann", email="a@x.org")).tags.add(red)
+    text = src(
+        """
+        from testproject.testapp.models import Author
+        from testproject.testapp.models import Tag
+
+        AUTHORS = Author.objects.count()
+        """
+    )
+    for line in (1, 2):
+        change = insert_dump(text, "testapp.Tag", line=line)
+        imports_end = change.text.index("from testproject.testapp.models import Tag\n")
+        assert change.text.index("Tag.objects.bulk_create") > imports_end
+        m.Tag.objects.all().delete()
+        namespace: dict[str, object] = {}
+        exec(compile(change.text, "seed.py", "exec"), namespace)  # no NameError
+        assert list(m.Tag.objects.values_list("name", flat=True)) == ["red"]
 
 
 def test_errors_leave_nothing_to_write(dbs: Databases) -> None:

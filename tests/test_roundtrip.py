@@ -541,3 +541,24 @@ def test_keys_declared_inside_json_and_text_follow_renumbered_rows(
         "author": 7,
     }
     assert loaded.text == f"by author #{alan_there.pk}, {{not a key}}, author #99999"
+
+
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_script_that_writes_to_another_database_is_refused(dbs: Databases, dry_run: bool) -> None:
+    """Code without ``.using(using)`` (inserted outside ``run()``) wrote to ``default`` while
+    the load went into another database, even with ``--dry-run``, and the report said 0 rows.
+    Such a write is refused: nothing is written anywhere."""
+    from dumpscript import ScriptError
+
+    script = write(
+        dbs,
+        "from testproject.testapp.models import Tag\n\n"
+        "Tag.objects.bulk_create([Tag(name='escaped')])\n\n\n"
+        "def run(using='default'):\n"
+        "    Tag.objects.using(using).create(name='inside')\n",
+        "escaping_data.py",
+    )
+    with pytest.raises(ScriptError, match=r"line 3: OtherDatabaseWrite: the script writes to database 'default'"):
+        load_script(script, using="other", dry_run=dry_run)
+    assert not m.Tag.objects.using("default").exists()
+    assert not m.Tag.objects.using("other").exists()

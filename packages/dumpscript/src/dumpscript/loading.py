@@ -347,8 +347,35 @@ def _count_inserts(using: str, progress: Progress, inserted: _Inserts) -> Iterat
             progress.advance(match.group(1), max(rowcount, 1))
         return result
 
-    with connections[using].execute_wrapper(wrapper):
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(connections[using].execute_wrapper(wrapper))
+        for alias in connections:
+            if alias != using:
+                stack.enter_context(connections[alias].execute_wrapper(_read_only(alias, using)))
         yield
+
+
+class OtherDatabaseWrite(Exception):
+    """A script wrote to a database other than the one it is loaded into."""
+
+
+_WRITE = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|TRUNCATE|ALTER|DROP|CREATE)\b", re.IGNORECASE)
+
+
+def _read_only(alias: str, using: str) -> Any:
+    """An execute wrapper that refuses writes to ``alias`` while a load goes into ``using``:
+    a statement without ``.using(using)`` would write to another database, outside the load's
+    transaction (and its dry run)."""
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: dict[str, Any]) -> Any:
+        if _WRITE.match(sql):
+            raise OtherDatabaseWrite(
+                f"the script writes to database {alias!r} while it is loaded into {using!r} "
+                "(a statement without .using(using)?)"
+            )
+        return execute(sql, params, many, context)
+
+    return wrapper
 
 
 def load_script(
@@ -364,8 +391,9 @@ def load_script(
     The script's module code runs, then its ``run(using=...)`` function if it has one. With
     ``replace`` the rows of the models the script constructs are deleted first (cascading as
     Django does), in the same transaction. With ``dry_run`` everything is rolled back and the
-    result says what would have been created. On any error nothing is written and a
-    :class:`ScriptError` names the script line.
+    result says what would have been created. A write to any other database (a statement
+    without ``.using(using)``) is refused: it would escape the transaction and the dry run.
+    On any error nothing is written and a :class:`ScriptError` names the script line.
     """
     script = Path(path).resolve()
     try:

@@ -177,6 +177,24 @@ def _sub_bodies(statement: ast.stmt) -> list[list[ast.stmt]]:
 
 
 def _insertion_point(source: Source, line: int | None) -> _Point:
+    """Where the new code goes: before ``line``, or at the end of ``run()`` (of the file).
+    Never where it would use a name before it is bound: a point at module level goes to the
+    end of the script's ``run()`` when it has one (its objects are created there, with
+    ``using``), else after the module's imports."""
+    point = _requested_point(source, line)
+    if line is None or point.body is not source.tree.body:
+        return point
+    body = source.tree.body
+    if any(isinstance(s, ast.FunctionDef) and s.name == "run" for s in body):
+        return _requested_point(source, None)
+    imports = [s for s in body if isinstance(s, ast.Import | ast.ImportFrom)]
+    if imports and point.line <= (imports[-1].end_lineno or imports[-1].lineno):
+        end = imports[-1].end_lineno or imports[-1].lineno
+        return _point(source, body, body.index(imports[-1]) + 1, end + 1, [])
+    return point
+
+
+def _requested_point(source: Source, line: int | None) -> _Point:
     tree = source.tree
     count = len(source.lines)
     functions: list[ast.stmt] = []
