@@ -454,3 +454,23 @@ def test_only_the_region_is_parsed() -> None:
     assert change.summary == "Folded 3 Author blocks (lines 10-12) into a loop"
     with pytest.raises(TransformError, match="cannot parse the script"):
         _ = Source(text).tree
+
+
+def test_words_in_lines_left_out_of_the_parse_are_not_names() -> None:
+    """The editor parses only the region it folds; keyword arguments (``name=``), attributes
+    (``.tags``), strings and comments in the other lines are not names the loop must avoid
+    (it named its list ``tags_2`` and its variable ``name_2``)."""
+    far = "".join(f'    author_{k} = Author(name="A{k}", email="a{k}@x.org")  # tags\n' for k in range(1, 60))
+    text = (
+        "def run(using):\n"
+        + far
+        + "    Author.objects.using(using).bulk_create([author_1])\n"
+        + '    tag_1 = Tag(name="red")\n'
+        + '    tag_2 = Tag(name="green")\n'
+        + '    tag_3 = Tag(name="blue")\n'
+        + "    Tag.objects.using(using).bulk_create([tag_1, tag_2, tag_3])\n"
+        + "    author_1.tags.add(tag_1)\n"
+    )
+    folded = fold_loop(text, 62, 64).text
+    assert "    tags = []\n    for name in [\n" in folded
+    assert "author_1.tags.add(tags[0])" in folded

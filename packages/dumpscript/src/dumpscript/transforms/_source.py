@@ -18,7 +18,17 @@ from functools import cached_property
 
 from dumpscript.errors import TransformError
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENTIFIER = re.compile(r"(?<![.\w])[A-Za-z_]\w*(?!\w)(?!=(?!=))")
+"""A word that may be a name: not an attribute (``.tags``), not a keyword argument (``name=``)."""
+_NOT_CODE = re.compile(
+    r"[rRbBuUfF]{0,2}(?:"
+    + r'"""[\s\S]*?"""|'
+    + r"'''[\s\S]*?'''|"
+    + r'"(?:\\.|[^"\\\n])*"|'
+    + r"'(?:\\.|[^'\\\n])*'"
+    + r")|#[^\n]*"
+)
+"""String literals and comments: their words are not names."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,7 @@ class Source:
             return
         self.__dict__["tree"] = tree
         hidden_text = "".join(line for number, line in enumerate(self.lines, start=1) if number not in keep)
-        self.hidden = frozenset(_IDENTIFIER.findall(hidden_text))
+        self.hidden = frozenset(_IDENTIFIER.findall(_NOT_CODE.sub(" ", hidden_text)))
 
     def statement_lines(self, line: int) -> tuple[int, int]:
         """First and last line of the statement that line ``line`` belongs to (found from the
