@@ -16,5 +16,7 @@ extensions = ["sphinx.ext.autodoc"]
 autodoc_member_order = "bysource"
 autodoc_typehints = "none"
 exclude_patterns = ["_build"]
-html_theme = "alabaster"
+# Furo, as many Django packages use: a wide, responsive column, so the code blocks of dumped
+# scripts do not scroll sideways.
+html_theme = "furo"
 nitpicky = False

@@ -50,9 +50,9 @@ async def test_fields_and_models_that_no_longer_exist(editor: lspclient.Editor) 
     assert sorted((d.range.start.line + 1, d.code, d.message) for d in found) == [
         (1, "unknown-model", "testproject.testapp.models has no model 'Gadget' (removed or renamed since this script "
          "was written)"),
-        (5, "unknown-field",
-         "testapp.Author has no field 'nickname' (the model changed since this script was written)"),
-        (10, "unknown-field", "testapp.Tag has no field 'colour' (the model changed since this script was written)"),
+        (5, "unknown-field", "testapp.Author has no field 'nickname': did you mean 'name'?"),
+        (10, "unknown-field", "testapp.Tag has no field 'colour' (a typo, or a field renamed or removed since this "
+         "script was written)"),
     ]  # fmt: skip
     # Each has a quick fix that removes what no longer exists.
     for code in ["unknown-field", "unknown-model"]:

@@ -14,8 +14,10 @@ never the database.
 from __future__ import annotations
 
 import ast
+import difflib
 import importlib
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from lsprotocol import types
@@ -141,7 +143,7 @@ def _unknown_fields(source: Source, call: ast.Call, model: Any) -> list[types.Di
         found.append(
             types.Diagnostic(
                 range=_range(source, start, end),
-                message=f"{label} has no field {keyword.arg!r} (the model changed since this script was written)",
+                message=_unknown_field(label, str(keyword.arg), known),
                 severity=types.DiagnosticSeverity.Error,
                 source=SOURCE,
                 code="unknown-field",
@@ -211,3 +213,11 @@ def _statements_using(tree: ast.Module, name: str) -> list[ast.stmt]:
         if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(statement)):
             found.append(statement)
     return sorted(found, key=lambda s: s.lineno)
+
+
+def _unknown_field(label: str, name: str, known: Iterable[str]) -> str:
+    """Most often a typo: the nearest field, if one is near; else a field renamed or removed."""
+    near = difflib.get_close_matches(name, sorted(known), n=1)
+    if near:
+        return f"{label} has no field {name!r}: did you mean {near[0]!r}?"
+    return f"{label} has no field {name!r} (a typo, or a field renamed or removed since this script was written)"
