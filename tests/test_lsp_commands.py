@@ -106,3 +106,16 @@ async def test_a_database_that_does_not_answer(tmp_path: Path) -> None:
         assert (await editor.command("dumpscript.status"))["ready"] is True  # the server goes on
     finally:
         await lspclient.stop(editor)
+
+
+async def test_nothing_to_insert_is_news_not_an_error(dbs: Databases) -> None:
+    """A dump that finds no rows says so as information (it was an error message)."""
+    editor = await lspclient.start(dbs, dbs.workdir)
+    try:
+        uri = editor.open("seed_data.py", "def run(using):\n    pass\n")
+        result = await editor.command("dumpscript.dumpModel", {"uri": uri, "label": "testapp.Tag"})
+        assert "nothing to insert" in result["error"]
+        (message,) = [m for m in editor.client.messages if "nothing to insert" in m.message]
+        assert message.type == types.MessageType.Info
+    finally:
+        await lspclient.stop(editor)

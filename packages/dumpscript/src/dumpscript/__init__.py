@@ -10,6 +10,7 @@ from dumpscript._progress import Progress
 from dumpscript.errors import (
     CycleError,
     DumpscriptError,
+    NothingToInsert,
     OutputNameError,
     ScriptError,
     SelectionError,
@@ -28,6 +29,7 @@ __all__ = [
     "EncodeContext",
     "Encoder",
     "LoadResult",
+    "NothingToInsert",
     "OutputNameError",
     "Progress",
     "ScriptError",

@@ -44,3 +44,8 @@ class ScriptError(DumpscriptError):
 
 class TransformError(DumpscriptError):
     """A script transform that cannot apply: the message names the line and the reason."""
+
+
+class NothingToInsert(TransformError):
+    """An insertion that finds nothing to add (no rows, or the script creates them all):
+    news, not a failure."""

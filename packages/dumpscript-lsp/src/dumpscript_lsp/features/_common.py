@@ -35,8 +35,15 @@ def failed(ls: DumpscriptServer, error: Exception) -> dict[str, Any]:
     message = describe(error)
     if isinstance(error, DatabaseError):
         message = f"cannot use the database: {message}"
-    ls.tell(f"dumpscript: {message}", types.MessageType.Error)
+    ls.tell(f"dumpscript: {message}", kind(error))
     return {"error": message}
+
+
+def kind(error: Exception) -> types.MessageType:
+    """Nothing to insert is news (an information message), not an error."""
+    from dumpscript import NothingToInsert
+
+    return types.MessageType.Info if isinstance(error, NothingToInsert) else types.MessageType.Error
 
 
 def counts(labels: list[str]) -> dict[str, int]:

@@ -15,7 +15,7 @@ from dumpscript import DumpOptions
 from dumpscript.transforms import Source, insert_dump, model_index
 from dumpscript_lsp.base import DumpscriptServer
 from dumpscript_lsp.documents import lines_of, to_offset
-from dumpscript_lsp.features._common import EXPECTED, argument, counts, describe, failed
+from dumpscript_lsp.features._common import EXPECTED, argument, counts, describe, failed, kind
 from dumpscript_lsp.project import ProjectUnavailable
 
 KIND = "refactor.dumpscript.dump"
@@ -170,7 +170,7 @@ async def resolve(ls: DumpscriptServer, action: types.CodeAction) -> types.CodeA
     try:
         action.edit, _ = await _change(ls, data["uri"], data["line"], data["label"], ls.row_limit)
     except EXPECTED as error:
-        ls.tell(f"dumpscript: {error}", types.MessageType.Error)
+        ls.tell(f"dumpscript: {error}", kind(error))
     return action
 
 

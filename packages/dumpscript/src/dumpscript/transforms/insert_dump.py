@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
-from dumpscript.errors import TransformError
+from dumpscript.errors import NothingToInsert, TransformError
 from dumpscript.transforms._source import Change, Source, TextEdit, apply_edits
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def insert_dump(
         dumped = set(graph.present())
         selected = plan.total()
         if not selected:
-            raise TransformError(
+            raise NothingToInsert(
                 f"{name}: nothing to insert: the selection ({', '.join(labels) or 'all apps'}) holds no rows"
             )
         taken = source.identifiers
@@ -136,7 +136,7 @@ def insert_dump(
         )
         body = _reindent(writer.statements_text().lstrip("\n"), point.indent)
     if not body:
-        raise TransformError(
+        raise NothingToInsert(
             f"{name}: nothing to insert: the script already creates the {selected} selected object"
             f"{'s' if selected != 1 else ''} and their links"
         )
