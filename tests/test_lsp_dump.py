@@ -71,6 +71,28 @@ async def test_elsewhere_the_models_of_the_apps_the_file_imports(editor: lspclie
     assert editor.texts[uri].count("Tag(name=") == 3
 
 
+VIEW = """\
+from django.http import JsonResponse
+
+from testproject.testapp.models import Author, Book
+
+
+def authors(request):
+    names = list(Author.objects.values_list("name", flat=True))
+    return JsonResponse({"names": names, "books": Book.objects.count()})
+"""
+
+
+async def test_in_code_that_is_no_script_only_on_a_model_name(editor: lspclient.Editor) -> None:
+    """A view or a command that imports models: no dump actions on every line (the light bulb
+    offered one per model, each with a COUNT); on a model name, that model's."""
+    uri = editor.open("views.py", VIEW)
+    assert not [a for a in await editor.actions(uri, 7, 4) if "Dump" in a.title]
+    assert not [a for a in await editor.actions(uri, 8, 4) if "Dump" in a.title]
+    (action,) = [a for a in await editor.actions(uri, 7, 20) if "Dump" in a.title]  # on "Author"
+    assert action.title == "Dump Author rows here (2 rows)"
+
+
 async def test_the_dump_command_with_a_filter_and_a_limit(editor: lspclient.Editor) -> None:
     uri = editor.open("tags_data.py", SCRIPT)
     result = await editor.command(

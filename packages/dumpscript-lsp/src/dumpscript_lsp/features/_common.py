@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.db import DatabaseError
@@ -46,8 +47,26 @@ def kind(error: Exception) -> types.MessageType:
     return types.MessageType.Info if isinstance(error, NothingToInsert) else types.MessageType.Error
 
 
+COUNTS_FOR = 30.0
+"""Seconds a row count is reused (the light bulb asks on every cursor move)."""
+_counted: dict[str, tuple[float, int]] = {}
+
+
 def counts(labels: list[str]) -> dict[str, int]:
-    """Rows per model label (Django thread)."""
+    """Rows per model label (Django thread): one ``COUNT`` per model at most every
+    :data:`COUNTS_FOR` seconds, and again after a load (:func:`forget_counts`)."""
     from django.apps import apps
 
-    return {label: apps.get_model(label)._base_manager.count() for label in labels}
+    now = time.monotonic()
+    found = {}
+    for label in labels:
+        known = _counted.get(label)
+        if known is None or now - known[0] > COUNTS_FOR:
+            known = _counted[label] = (now, apps.get_model(label)._base_manager.count())
+        found[label] = known[1]
+    return found
+
+
+def forget_counts() -> None:
+    """The database changed (a load): count again."""
+    _counted.clear()

@@ -16,6 +16,7 @@ from dumpscript.transforms import Source, insert_dump, model_index
 from dumpscript_lsp.base import DumpscriptServer
 from dumpscript_lsp.documents import lines_of, to_offset
 from dumpscript_lsp.features._common import EXPECTED, argument, counts, describe, failed, kind
+from dumpscript_lsp.features.checks import looks_like_script
 from dumpscript_lsp.project import ProjectUnavailable
 
 KIND = "refactor.dumpscript.dump"
@@ -110,6 +111,8 @@ async def actions(
     words = _words_at(source, position, ls.encoding)
     try:
         labels, named = await ls.django.run(_models_here, source, words)
+        if not named and not looks_like_script(source.text):  # a view, a command: only on a model name
+            return []
         found = await ls.django.run(counts, labels)
     except ProjectUnavailable:
         return []

@@ -10,7 +10,7 @@ from pygls.uris import to_fs_path
 
 from dumpscript import DumpscriptError, load_script
 from dumpscript_lsp.base import DumpscriptServer
-from dumpscript_lsp.features._common import EXPECTED, argument, failed
+from dumpscript_lsp.features._common import EXPECTED, argument, failed, forget_counts
 
 
 def register(server: DumpscriptServer) -> None:
@@ -53,6 +53,7 @@ async def cmd_load_script(ls: DumpscriptServer, *arguments: Any) -> dict[str, An
             return {"loaded": False, "dryRun": False, "created": dry.created, "cancelled": True}
     try:
         result = await ls.django.run(lambda: load_script(path, using=database))
+        forget_counts()
     except EXPECTED as error:
         return failed(ls, error)
     ls.tell(f"dumpscript: loaded {path.name} into {database!r}: created {_summary(result.created)}")
