@@ -128,3 +128,17 @@ async def test_dump_to_a_new_file_and_list_models(editor: lspclient.Editor) -> N
     assert {"label": "testapp.Tag", "app": "testapp", "count": 5} in listed["models"]
     status = await editor.command("dumpscript.status")
     assert status["ready"] is True and status["settingsModule"] == "testproject.settings"
+
+
+async def test_a_file_that_exists_is_replaced_only_when_the_user_says_so(editor: lspclient.Editor) -> None:
+    """Dumping to a name that exists replaced a hand-edited script without asking."""
+    target = editor.root / "polls_data.py"
+    edited = "# hand-edited\n" * 135
+    target.write_text(edited, encoding="utf-8")
+    editor.answers.append("Cancel")
+    result = await editor.command("dumpscript.dumpToFile", {"labels": ["testapp.Tag"], "path": str(target)})
+    assert result["cancelled"] is True and target.read_text(encoding="utf-8") == edited
+    assert editor.questions[-1].message == "dumpscript: polls_data.py exists (135 lines). Replace it with the dump?"
+    editor.answers.append("Replace")
+    result = await editor.command("dumpscript.dumpToFile", {"labels": ["testapp.Tag"], "path": str(target)})
+    assert result["lines"] > 0 and 'Tag(name="plum")' in target.read_text(encoding="utf-8")

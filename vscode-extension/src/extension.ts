@@ -329,7 +329,14 @@ async function dumpToFile(args?: DumpToFileArgs): Promise<unknown> {
     target = name;
   }
   const absolute = path.isAbsolute(target) ? target : path.join(folder, target);
-  const result = await server<{ error?: string; path?: string }>("dumpscript.dumpToFile", { labels, path: absolute });
+  // The server asks before it replaces a file that exists ("Replace" / "Cancel").
+  const result = await server<{ error?: string; path?: string; cancelled?: boolean }>("dumpscript.dumpToFile", {
+    labels,
+    path: absolute,
+  });
+  if (result?.cancelled) {
+    return result;
+  }
   if (!reportFailure(result)) {
     output.appendLine(`Dumped ${labels.join(", ")} to ${absolute}`);
   }

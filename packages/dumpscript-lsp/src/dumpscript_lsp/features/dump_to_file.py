@@ -18,11 +18,24 @@ def register(server: DumpscriptServer) -> None:
 
 
 async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
-    """``{"labels": [...], "path", "limit"?}``: write a new script, then ask the editor to show it."""
+    """``{"labels": [...], "path", "limit"?, "replace"?}``: write a new script, then ask the
+    editor to show it. A file that exists is replaced only once the user says so (or with
+    ``replace``)."""
     args = argument(arguments)
     path = Path(args["path"]).expanduser()
     labels = list(args.get("labels") or [])
     limit = args.get("limit")
+    if path.exists() and not args.get("replace"):
+        replace = types.MessageActionItem(title="Replace")
+        answer = await ls.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Warning,
+                message=f"dumpscript: {path.name} exists ({_lines(path):,} lines). Replace it with the dump?",
+                actions=[replace, types.MessageActionItem(title="Cancel")],
+            )
+        )
+        if answer is None or answer.title != "Replace":
+            return {"path": str(path), "cancelled": True}
     progress = await ls.start_progress(f"Dumping {', '.join(labels) or 'all apps'}")
     try:
         lines = await ls.django.run(
@@ -39,3 +52,11 @@ async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, A
     await ls.window_show_document_async(types.ShowDocumentParams(uri=uri, take_focus=True))
     ls.tell(f"dumpscript: wrote {path} ({lines:,} lines)")
     return {"path": str(path), "uri": uri, "lines": lines}
+
+
+def _lines(path: Path) -> int:
+    try:
+        with path.open("rb") as file:
+            return sum(1 for _ in file)
+    except OSError:
+        return 0
