@@ -70,3 +70,15 @@ def counts(labels: list[str]) -> dict[str, int]:
 def forget_counts() -> None:
     """The database changed (a load): count again."""
     _counted.clear()
+
+
+async def confirm(ls: DumpscriptServer, message: str, action: str) -> bool:
+    """Ask ``message`` with the buttons ``action`` and Cancel; True when the user chose ``action``."""
+    answer = await ls.window_show_message_request_async(
+        types.ShowMessageRequestParams(
+            type=types.MessageType.Warning,
+            message=message,
+            actions=[types.MessageActionItem(title=action), types.MessageActionItem(title="Cancel")],
+        )
+    )
+    return answer is not None and answer.title == action

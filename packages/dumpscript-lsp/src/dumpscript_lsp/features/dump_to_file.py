@@ -10,7 +10,7 @@ from pygls.uris import from_fs_path
 
 from dumpscript import DumpOptions, Progress, write_script
 from dumpscript_lsp.base import DumpscriptServer
-from dumpscript_lsp.features._common import EXPECTED, argument, failed
+from dumpscript_lsp.features._common import EXPECTED, argument, confirm, failed
 
 
 def register(server: DumpscriptServer) -> None:
@@ -26,15 +26,8 @@ async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, A
     labels = list(args.get("labels") or [])
     limit = args.get("limit")
     if path.exists() and not args.get("replace"):
-        replace = types.MessageActionItem(title="Replace")
-        answer = await ls.window_show_message_request_async(
-            types.ShowMessageRequestParams(
-                type=types.MessageType.Warning,
-                message=f"dumpscript: {path.name} exists ({_lines(path):,} lines). Replace it with the dump?",
-                actions=[replace, types.MessageActionItem(title="Cancel")],
-            )
-        )
-        if answer is None or answer.title != "Replace":
+        question = f"dumpscript: {path.name} exists ({_lines(path):,} lines). Replace it with the dump?"
+        if not await confirm(ls, question, "Replace"):
             return {"path": str(path), "cancelled": True}
     progress = await ls.start_progress(f"Dumping {', '.join(labels) or 'all apps'}")
     try:

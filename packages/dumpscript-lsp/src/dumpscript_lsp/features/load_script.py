@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from dumpscript import DumpscriptError, load_script
 from dumpscript_lsp.base import DumpscriptServer
-from dumpscript_lsp.features._common import EXPECTED, argument, failed, forget_counts
+from dumpscript_lsp.features._common import EXPECTED, argument, confirm, failed, forget_counts
 
 
 def register(server: DumpscriptServer) -> None:
@@ -41,15 +40,8 @@ async def cmd_load_script(ls: DumpscriptServer, *arguments: Any) -> dict[str, An
         ls.tell(f"dumpscript: dry run of {path.name}: would create {summary}; nothing was saved")
         return {"loaded": False, "dryRun": True, "created": dry.created}
     if not args.get("confirmed"):
-        load = types.MessageActionItem(title="Load")
-        answer = await ls.window_show_message_request_async(
-            types.ShowMessageRequestParams(
-                type=types.MessageType.Warning,
-                message=f"dumpscript: load {path.name} into database {database!r}? It creates {summary}.",
-                actions=[load, types.MessageActionItem(title="Cancel")],
-            )
-        )
-        if answer is None or answer.title != "Load":
+        question = f"dumpscript: load {path.name} into database {database!r}? It creates {summary}."
+        if not await confirm(ls, question, "Load"):
             return {"loaded": False, "dryRun": False, "created": dry.created, "cancelled": True}
     try:
         result = await ls.django.run(lambda: load_script(path, using=database))
