@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def test_insert_into_a_hand_written_script(dbs: Databases) -> None:
         '''
     )
     assert change.summary == (
-        "Inserted 4 objects (testapp.Author: 1, testapp.Book: 2, testapp.Tag: 1) at line 12; "
+        "Inserted 5 rows (testapp.Author: 1, testapp.Book: 2, testapp.Book_tags: 1, testapp.Tag: 1) at line 12; "
         "reused 1 the script already creates (author_3)"
     )
 
@@ -120,6 +121,26 @@ def test_reuses_what_the_script_creates_and_loads_the_same_contents(dbs: Databas
     # Inserting the same rows once more adds nothing.
     with pytest.raises(TransformError, match="nothing to insert: the script already creates"):
         insert_dump(change.text, "testapp", name="edited_data.py")
+
+
+def test_the_summary_counts_what_a_load_creates(dbs: Databases) -> None:
+    """The insertion's summary, the script's docstring and the load count the same rows (links
+    included; a multi-table child once), per model: the editor shows all three."""
+    sample.fill("default")
+    for text in (dump_script("testapp"), src("def run(using):\n    pass\n")):
+        change = insert_dump(text, "testapp", "auth", name="counted_data.py") if "pass" in text else None
+        script = change.text if change else text
+        path = dbs.workdir / "counted_data.py"
+        path.write_text(script, encoding="utf-8")
+        created = load_script(path, using="other", dry_run=True).created
+        if change:
+            said = re.search(r"Inserted (\d+) rows \((.*)\) at line", change.summary)
+        else:
+            said = re.search(r"Recreate (\d+) rows through .*?\n\n(.*?)\n\n", script, re.S)
+        assert said is not None, change.summary if change else script[:300]
+        pairs = re.findall(r"([\w.]+): (\d+)", said.group(2))
+        assert {label: int(count) for label, count in pairs} == created
+        assert int(said.group(1)) == sum(created.values()) > 40
 
 
 def test_list_elements_that_are_reused_get_a_variable(dbs: Databases) -> None:
@@ -340,7 +361,7 @@ def test_manage_py_inserts_in_place_or_prints_a_diff(dbs: Databases) -> None:
     assert path.read_text(encoding="utf-8") == HAND_WRITTEN
     done = dbs.manage("dumpscript", "testapp.Book", "--into", str(path), "--at", "12")
     assert done.returncode == 0, done.stderr
-    assert "Inserted 4 objects" in done.stderr and f"wrote {path}" in done.stderr
+    assert "Inserted 5 rows" in done.stderr and f"wrote {path}" in done.stderr
     assert path.read_text(encoding="utf-8") == insert_dump(HAND_WRITTEN, "testapp.Book", line=12).text
     bad = dbs.manage("dumpscript", "testapp.Book", "--into", str(path), "--at", "99")
     assert bad.returncode != 0

@@ -44,7 +44,7 @@ async def editor(dbs: Databases) -> AsyncIterator[lspclient.Editor]:
 async def test_a_model_named_at_the_cursor(editor: lspclient.Editor) -> None:
     uri = editor.open("books_data.py", SCRIPT)
     actions = await editor.actions(uri, 6, 8)  # on "testapp.Book" in the comment
-    assert [a.title for a in actions] == ["Dump Book rows here (2 rows)"]
+    assert [a.title for a in actions] == ["Dump Book rows here (2 rows + the rows they refer to)"]
     await editor.run(actions[0])
     expected = insert_dump(SCRIPT, "testapp.Book", line=7, options=DumpOptions(limit=3))
     assert editor.texts[uri] == expected.text
@@ -57,14 +57,15 @@ async def test_a_model_named_at_the_cursor(editor: lspclient.Editor) -> None:
 async def test_an_imported_model_class(editor: lspclient.Editor) -> None:
     uri = editor.open("authors_data.py", SCRIPT)
     (action,) = await editor.actions(uri, 5, 12, only=["refactor.dumpscript"])  # on "Author"
-    assert action.title == "Dump Author rows here (2 rows)"
+    assert action.title == "Dump Author rows here (2 rows + the rows they refer to)"
 
 
 async def test_elsewhere_the_models_of_the_apps_the_file_imports(editor: lspclient.Editor) -> None:
     uri = editor.open("authors_data.py", SCRIPT)
     titles = [a.title for a in await editor.actions(uri, 7, 0)]
     assert "Dump Tag rows here (first 3 of 5 rows)" in titles
-    assert "Dump Book rows here (2 rows)" in titles and "Dump Author rows here (2 rows)" in titles
+    assert "Dump Book rows here (2 rows + the rows they refer to)" in titles
+    assert "Dump Author rows here (2 rows + the rows they refer to)" in titles
     assert not any("Club" in title for title in titles)  # no rows: not offered
     (tags,) = [a for a in await editor.actions(uri, 7, 0) if "Tag" in a.title]
     await editor.run(tags)
@@ -90,7 +91,7 @@ async def test_in_code_that_is_no_script_only_on_a_model_name(editor: lspclient.
     assert not [a for a in await editor.actions(uri, 7, 4) if "Dump" in a.title]
     assert not [a for a in await editor.actions(uri, 8, 4) if "Dump" in a.title]
     (action,) = [a for a in await editor.actions(uri, 7, 20) if "Dump" in a.title]  # on "Author"
-    assert action.title == "Dump Author rows here (2 rows)"
+    assert action.title == "Dump Author rows here (2 rows + the rows they refer to)"
 
 
 async def test_the_dump_command_with_a_filter_and_a_limit(editor: lspclient.Editor) -> None:
@@ -100,7 +101,7 @@ async def test_the_dump_command_with_a_filter_and_a_limit(editor: lspclient.Edit
         {"uri": uri, "line": 7, "label": "testapp.Tag", "filter": {"name__in": ["red", "blue", "plum"]}, "limit": 2},
     )
     assert result["applied"] is True
-    assert result["summary"] == "Inserted 2 objects (testapp.Tag: 2) at line 7"
+    assert result["summary"] == "Inserted 2 rows (testapp.Tag: 2) at line 7"
     assert 'Tag(name="red")' in editor.texts[uri] and 'Tag(name="blue")' in editor.texts[uri]
     assert "plum" not in editor.texts[uri] and "green" not in editor.texts[uri]
     bad = await editor.command("dumpscript.dumpModel", {"uri": uri, "line": 7, "label": "testapp.Nope"})

@@ -70,7 +70,7 @@ def test_neovim_dumps_rows_here(dbs: Databases) -> None:
     path = dbs.workdir / "authors_data.py"
     path.write_text(SCRIPT, encoding="utf-8")
     report = _neovim(dbs, path, 9, 8, "Dump Author rows here")
-    assert "chose Dump Author rows here (1 row)" in report, report
+    assert "chose Dump Author rows here (1 row + the rows they refer to)" in report, report
     assert "changed true" in report
     assert path.read_text(encoding="utf-8") == insert_dump(SCRIPT, "testapp.Author", line=10,
                                                            options=DumpOptions(limit=1000)).text  # fmt: skip

@@ -89,10 +89,14 @@ def _models_here(source: Source, words: list[str]) -> tuple[list[str], bool]:
 
 
 def _title(label: str, count: int, limit: int) -> str:
-    model = label.split(".")[-1]
-    if count > limit:
-        return f"Dump {model} rows here (first {limit:,} of {count:,} rows)"
-    return f"Dump {model} rows here ({count:,} row{'s' if count != 1 else ''})"
+    """``Dump Book rows here (2 rows + the rows they refer to)``: the rows of the model; the
+    insertion's summary and the load then count every row, the referred ones and links too."""
+    from django.apps import apps
+
+    model = apps.get_model(label)
+    rows = f"first {limit:,} of {count:,} rows" if count > limit else f"{count:,} row{'s' if count != 1 else ''}"
+    refers = any(f.is_relation and f.concrete for f in model._meta.get_fields())
+    return f"Dump {model.__name__} rows here ({rows}{' + the rows they refer to' if refers else ''})"
 
 
 async def actions(

@@ -147,9 +147,12 @@ def insert_dump(
         _body_edit(source, point, body),
     ]
     new_text = apply_edits(text, edits)
-    counts = plan.created()
+    counts = writer.created()
     created = sum(counts.values())
-    summary = f"Inserted {created} object{'s' if created != 1 else ''} ({_counts(counts)}) at line {point.line}"
+    summary = f"Inserted {created} row{'s' if created != 1 else ''} ({_counts(counts)}) at line {point.line}"
+    matched = writer.matched()
+    if matched:
+        summary += f"; matches {sum(matched.values())} the database may have already ({_counts(matched)})"
     if named:
         summary += f"; reused {len(named)} the script already creates ({', '.join(var for var, _ in named)})"
     lines = [source.position(e.start)[0] + 1 for e in edits]

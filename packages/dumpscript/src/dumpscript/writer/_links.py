@@ -7,6 +7,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -74,6 +75,8 @@ class LinkStatements:
         self.scope, self.graph, self.plan = scope, graph, plan
         self.save_each = save_each
         self.known_links = known_links
+        self.rows: Counter[str] = Counter()
+        """Link rows written so far, per through model label (what a load will create)."""
 
     def pieces(self) -> Iterator[Piece]:
         positions = _Positions(self.plan)
@@ -180,12 +183,14 @@ class LinkStatements:
             if self.graph.is_lookup(links.target):
                 for (position, _), (sort_key, _, text, _) in self._lookup_links(links, positions).items():
                     entries.append((position, m2m.name, (1, sort_key[1]), text))
+                    self.rows[_through_label(m2m)] += 1
                 continue
             pairs = {(a, b) for a, b, _ in self._pairs(links, positions)}
             symmetrical = m2m.remote_field.symmetrical and m2m.related_model == m2m.model
             for a, b in pairs:
                 if not (symmetrical and b < a and (b, a) in pairs) and not self._known(m2m, positions, a, b)[1]:
                     entries.append((a, m2m.name, (0, b), ""))
+                    self.rows[_through_label(m2m)] += 2 if symmetrical and a != b else 1
         entries.sort(key=lambda entry: entry[:3])
         first = True
         for (source, name), group in itertools.groupby(entries, key=lambda entry: entry[:2]):
@@ -207,6 +212,7 @@ class LinkStatements:
         alias = cst.Assign([cst.AssignTarget(lit.name(through))], lit.attribute(f"{cls}.{m2m.name}.through"))
         yield fmt.statement(alias, comment_lines=[f"{m2m.model._meta.label}.{m2m.name}"], blank_before=True)
         tail = ", ignore_conflicts=True" if conflicts else ""
+        self.rows[_through_label(m2m)] += count
         key = m2m.remote_field.through._meta.pk.attname  # type: ignore[union-attr]
         for offset in range(0, count, BATCH):
             elements = [
@@ -216,6 +222,10 @@ class LinkStatements:
                 for a, b, link in itertools.islice(pairs, BATCH)
             ]
             yield ("\n" if offset else "") + exploded_list_call_text(f"{manager}.bulk_create", elements, tail)
+
+
+def _through_label(m2m: AnyManyToMany) -> str:
+    return m2m.remote_field.through._meta.label  # type: ignore[union-attr]
 
 
 def _side(m2m: AnyManyToMany, name: str) -> Callable[[str], str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from functools import partial
 
@@ -152,14 +153,31 @@ class ScriptWriter:
             out.write(tail)
         return lines + head.count("\n") + tail.count("\n")
 
+    def created(self) -> Counter[str]:
+        """Rows the statements written so far insert, per model label, links included (what a
+        load reports); without the rows they match (:meth:`matched`)."""
+        matched = self.matched()
+        return Counter({k: v for k, v in (self.plan.created() + self.links.rows).items() if k not in matched})
+
+    def matched(self) -> Counter[str]:
+        """Rows matched in the target by their fields (created only where missing: content
+        types, permissions, ``DUMPSCRIPT_MATCH``, ``--upsert``), per model label."""
+        created, selection = self.plan.created(), self.graph.selection
+        labels = {model._meta.label for model in self.graph.by_model if selection.match_fields(model)}
+        return Counter({label: count for label, count in created.items() if label in labels})
+
     def docstring(self) -> cst.SimpleStatementLine:
-        counts = self.plan.created()
+        counts, matched = self.created(), self.matched()
         total = sum(counts.values())
         lines = [
-            f"Recreate {total} object{'s' if total != 1 else ''} through the Django ORM (written by dumpscript).",
+            f"Recreate {total} row{'s' if total != 1 else ''} through the Django ORM (written by dumpscript).",
             "",
         ]
         lines += [f"    {label}: {count}" for label, count in sorted(counts.items())]
+        if matched:
+            total_matched = sum(matched.values())
+            lines += ["", f"Match {total_matched} rows the database may have already (created where missing):", ""]
+            lines += [f"    {label}: {count}" for label, count in sorted(matched.items())]
         if self.graph.selection.left_out:
             lines += ["", *(f"{line}." for line in self.graph.selection.left_out)]
         lines += [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -144,6 +145,9 @@ class Command(BaseCommand):
                 write_stream(_Verbatim(self.stdout), *labels, options=dump_options, progress=progress)
         except DumpscriptError as error:
             raise CommandError(str(error)) from None
+        except BrokenPipeError:  # `dumpscript app | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            sys.exit(1)
 
     def _insert(self, path: Path, labels: tuple[str, ...], dump_options: DumpOptions, options: dict[str, Any]) -> None:
         from dumpscript.transforms.insert_dump import insert_dump
