@@ -6,6 +6,7 @@ import asyncio
 import os
 from pathlib import Path
 
+import pytest
 from lsprotocol import types
 
 import lspclient
@@ -23,7 +24,7 @@ async def test_load_a_script_after_a_dry_run_and_a_confirmation(dbs: Databases) 
     try:
         uri = editor.open("tags_data.py", text)
         dry = await editor.command("dumpscript.loadScript", {"uri": uri, "dryRun": True})
-        assert dry == {"loaded": False, "dryRun": True, "created": {"testapp.Tag": 2}}
+        assert dry == {"loaded": False, "dryRun": True, "created": {"testapp.Tag": 2}, "deleted": {}}
         assert m.Tag.objects.count() == 0
         editor.answers.append("Cancel")
         cancelled = await editor.command("dumpscript.loadScript", {"uri": uri})
@@ -34,13 +35,64 @@ async def test_load_a_script_after_a_dry_run_and_a_confirmation(dbs: Databases) 
         assert m.Tag.objects.count() == 0
         editor.answers.append("Load")
         loaded = await editor.command("dumpscript.loadScript", {"uri": uri})
-        assert loaded == {"loaded": True, "dryRun": False, "created": {"testapp.Tag": 2}}
+        assert loaded == {"loaded": True, "dryRun": False, "created": {"testapp.Tag": 2}, "deleted": {}}
         assert Snapshot("default").contents() == Snapshot("other").contents()
         assert editor.client.messages[-1].message.startswith("dumpscript: loaded tags_data.py into 'default'")
         # Unsaved changes are not loaded behind the editor's back.
         editor.change(uri, text + "\n# edited\n")
         unsaved = await editor.command("dumpscript.loadScript", {"uri": uri, "confirmed": True})
         assert unsaved == {"error": "tags_data.py has unsaved changes: save it, then load it"}
+    finally:
+        await lspclient.stop(editor)
+
+
+@pytest.mark.filterwarnings("ignore:Unknown progress token")  # a token this test client made up, not VS Code's
+async def test_rows_already_there_the_way_out_is_replacing_them(dbs: Databases) -> None:
+    """Loading a script whose rows are in the database already (unique names): the question
+    says so and how many rows a replace deletes; Cancel leaves everything; Replace loads. The
+    database is one of DATABASES; the progress goes to the token the client gave."""
+    for name in ["red", "green"]:
+        m.Tag.objects.using("other").create(name=name)
+    text = dump_script("testapp.Tag", options=__import__("dumpscript").DumpOptions(using="other"))
+    for name in ["red", "blue", "cyan"]:
+        m.Tag.objects.create(name=name)
+    editor = await lspclient.start(dbs, dbs.workdir)
+    try:
+        status = await editor.command("dumpscript.status")
+        assert [database["alias"] for database in status["databases"]] == ["default", "other"]
+        uri = editor.open("tags_data.py", text)
+        editor.answers.append("Cancel")
+        cancelled = await editor.command("dumpscript.loadScript", {"uri": uri})
+        assert cancelled["cancelled"] is True and cancelled["conflict"] is True
+        question = editor.questions[-1].message
+        assert question.startswith("dumpscript: database 'default' already has rows that tags_data.py creates (")
+        assert "UNIQUE" in question.upper() and "Replace them? It deletes 3 rows (testapp.Tag: 3)" in question
+        assert question.endswith("and creates 2 rows (testapp.Tag: 2).")
+        assert sorted(m.Tag.objects.values_list("name", flat=True)) == ["blue", "cyan", "red"]
+        editor.answers.append("Replace")
+        loaded = await editor.command("dumpscript.loadScript", {"uri": uri, "progressToken": "from-the-editor"})
+        assert loaded["loaded"] is True and loaded["deleted"]["testapp.Tag"] == 3
+        assert sorted(m.Tag.objects.values_list("name", flat=True)) == ["green", "red"]
+        kinds = [type(report).__name__ for report in editor.client.progress_reports["from-the-editor"]]
+        assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
+        assert kinds.count("WorkDoneProgressBegin") == 3  # the dry run, the one with replace, the load
+        # The other database of DATABASES, chosen by the editor.
+        into_other = await editor.command("dumpscript.loadScript", {"uri": uri, "database": "other", "dryRun": True})
+        assert "UNIQUE" in into_other["error"].upper()
+    finally:
+        await lspclient.stop(editor)
+
+
+async def test_the_name_of_a_new_script_is_checked_as_it_is_typed(dbs: Databases) -> None:
+    editor = await lspclient.start(dbs, dbs.workdir)
+    try:
+        shadow = await editor.command("dumpscript.checkTarget", {"path": str(dbs.workdir / "testapp.py")})
+        assert "would shadow the installed app" in shadow["error"]
+        (dbs.workdir / "seed_data.py").write_text("a = 1\nb = 2\n", encoding="utf-8")
+        there = await editor.command("dumpscript.checkTarget", {"path": str(dbs.workdir / "seed_data.py")})
+        assert there == {"exists": True, "lines": 2}
+        new = await editor.command("dumpscript.checkTarget", {"path": str(dbs.workdir / "more_data.py")})
+        assert new == {"exists": False, "lines": 0}
     finally:
         await lspclient.stop(editor)
 

@@ -198,6 +198,24 @@ def test_replace_deletes_then_loads_in_one_step(dbs: Databases) -> None:
     assert Snapshot("other").contents() == Snapshot("default").contents()
 
 
+def test_replace_knows_the_models_a_hand_written_script_creates(dbs: Databases) -> None:
+    """``--replace`` clears the models a script creates rows of, however it creates them:
+    ``Tag(...)``, ``Tag.objects.using(using).create(...)``, ``Author.objects.get_or_create``."""
+    text = (
+        "from testproject.testapp.models import Author, Book, Tag\n\n\n"
+        "def run(using):\n"
+        '    Tag.objects.using(using).create(name="hand")\n'
+        '    ann, _ = Author.objects.db_manager(using).get_or_create(name="Ann", email="ann@example.com")\n'
+        "    Book.objects.using(using).bulk_create([Book(title='One', author=ann)])\n"
+    )
+    script = write(dbs, text, "hand_data.py")
+    load_script(script, using="other")
+    m.Tag.objects.using("other").create(name="other tag")
+    result = load_script(script, using="other", replace=True)
+    assert result.deleted == {"testapp.Author": 1, "testapp.Book": 1, "testapp.Tag": 2}
+    assert sorted(m.Tag.objects.using("other").values_list("name", flat=True)) == ["hand"]
+
+
 def test_call_command_writes_file(dbs: Databases) -> None:
     sample.fill("default")
     target = dbs.workdir / "all_testapp.py"

@@ -1,6 +1,6 @@
 // dumpscript for VS Code: starts the dumpscript-lsp server with the workspace's Python and
 // puts its features in the palette. Thin on purpose: the logic lives in the server.
-import { execFile } from "node:child_process";
+import { ChildProcess, execFile, spawn } from "node:child_process";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import {
@@ -10,14 +10,24 @@ import {
   LanguageClientOptions,
   ServerOptions,
   State,
-  TransportKind,
+  WorkDoneProgress,
+  WorkDoneProgressBegin,
+  WorkDoneProgressReport,
 } from "vscode-languageclient/node";
+import { describeProbe, findInterpreter, pickInterpreter, probe } from "./interpreter";
+
+interface Database {
+  alias: string;
+  vendor: string;
+  name: string;
+}
 
 interface Status {
   ready: boolean;
   settingsModule: string | null;
   error: string | null;
   description: string;
+  databases?: Database[];
 }
 
 interface ModelInfo {
@@ -27,9 +37,11 @@ interface ModelInfo {
 }
 
 let client: LanguageClient | undefined;
+let serverProcess: ChildProcess | undefined;
 let output: vscode.OutputChannel;
 let statusItem: vscode.StatusBarItem;
 let stopping = false;
+let lastStatus: Status | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel("Dumpscript");
@@ -45,6 +57,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   register("dumpscript.editor.convertToLoop", () => convertToLoop());
   register("dumpscript.editor.loadScript", (args?: unknown) => loadScript(args as LoadArgs | undefined));
   register("dumpscript.editor.restartServer", () => restart());
+  register("dumpscript.editor.selectInterpreter", () => selectInterpreter());
   register("dumpscript.editor.showLog", () => output.show(true));
   register("dumpscript.editor.status", () => status());
 
@@ -72,25 +85,36 @@ function settings(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration("dumpscript", folder?.uri);
 }
 
-async function pythonPath(): Promise<string> {
-  const configured = settings().get<string>("pythonPath", "").trim();
-  if (configured) {
-    return configured;
+function folder(): vscode.WorkspaceFolder | undefined {
+  return vscode.workspace.workspaceFolders?.[0];
+}
+
+/** Open the Settings editor on one setting: the fix for most start-up problems. */
+function openSetting(name: string): Thenable<unknown> {
+  return vscode.commands.executeCommand("workbench.action.openSettings", name);
+}
+
+async function selectInterpreter(): Promise<string | undefined> {
+  const current = settings().get<string>("pythonPath", "").trim();
+  const chosen = await pickInterpreter(current, folder(), (line) => output.appendLine(line));
+  if (chosen) {
+    // A workspace setting: another project keeps its own interpreter. The change restarts the server.
+    await settings().update("pythonPath", chosen, vscode.ConfigurationTarget.Workspace);
+    output.appendLine(`dumpscript.pythonPath (workspace) = ${chosen}`);
   }
-  const python = vscode.extensions.getExtension("ms-python.python");
-  if (python) {
-    try {
-      const api = python.isActive ? python.exports : await python.activate();
-      const folder = vscode.workspace.workspaceFolders?.[0];
-      const environment = api?.environments?.getActiveEnvironmentPath?.(folder?.uri);
-      if (environment?.path) {
-        return environment.path as string;
-      }
-    } catch (error) {
-      output.appendLine(`The Python extension gave no interpreter: ${String(error)}`);
-    }
+  return chosen;
+}
+
+/** A start-up problem whose fix is an interpreter or a setting: say so, with the buttons. */
+async function interpreterProblem(message: string, actions: string[], python: string, cwd?: string): Promise<void> {
+  const answer = await vscode.window.showErrorMessage(message, ...actions, "Select Interpreter", "Open Settings");
+  if (answer === "Install") {
+    await install(python, cwd);
+  } else if (answer === "Select Interpreter") {
+    await selectInterpreter();
+  } else if (answer === "Open Settings") {
+    await openSetting("dumpscript.pythonPath");
   }
-  return "python3";
 }
 
 function run(command: string, args: string[], cwd?: string): Promise<{ ok: boolean; output: string }> {
@@ -118,30 +142,50 @@ async function start(): Promise<void> {
   if (client) {
     return;
   }
-  const python = await pythonPath();
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  const check = await run(python, ["-c", "import dumpscript_lsp"], folder);
-  if (!check.ok) {
+  const interpreter = await findInterpreter(settings().get<string>("pythonPath", ""), folder(), (line) =>
+    output.appendLine(line),
+  );
+  const python = interpreter.path;
+  const cwd = folder()?.uri.fsPath;
+  const found = await probe(python, cwd);
+  output.appendLine(`Python: ${python} (${interpreter.source}): ${describeProbe(found)}`);
+  if (!found.server) {
     showStatus("$(error) dumpscript: no server", `dumpscript-lsp is not installed in ${python}`);
-    output.appendLine(`dumpscript-lsp is not importable with ${python}: ${check.output}`);
-    const answer = await vscode.window.showErrorMessage(
-      `dumpscript: the language server (dumpscript-lsp) is not installed in ${python}.`,
-      "Install",
-      "Show Log",
-    );
-    if (answer === "Install") {
-      await install(python, folder);
-    } else if (answer === "Show Log") {
-      output.show(true);
+    if (!found.runs) {
+      await interpreterProblem(`dumpscript: cannot run ${python} (${interpreter.source}): ${found.error}`, [], python);
+    } else if (found.django) {
+      await interpreterProblem(
+        `dumpscript: the language server (dumpscript-lsp) is not installed in ${python} (${interpreter.source}, ` +
+          `Django ${found.django}).`,
+        ["Install"],
+        python,
+        cwd,
+      );
+    } else {
+      await interpreterProblem(
+        `dumpscript: ${python} (${interpreter.source}) has neither Django nor dumpscript-lsp. Choose the ` +
+          "interpreter of your Django project (its virtual environment) in dumpscript.pythonPath.",
+        [],
+        python,
+      );
     }
     return;
   }
   const config = settings();
-  const serverOptions: ServerOptions = {
-    command: python,
-    args: ["-m", "dumpscript_lsp"],
-    transport: TransportKind.stdio,
-    options: { cwd: folder },
+  // The server's process is started here (not by the client) so that its end is logged as
+  // what it is: a stop asked for exits with code 0 and is no error.
+  const serverOptions: ServerOptions = async () => {
+    const child = spawn(python, ["-m", "dumpscript_lsp", "--stdio"], { cwd });
+    serverProcess = child;
+    child.stderr.on("data", (chunk: Buffer) => output.append(chunk.toString()));
+    child.on("exit", (code, signal) => {
+      if (code === 0) {
+        output.appendLine("The language server exited.");
+      } else {
+        output.appendLine(`The language server exited with ${signal ? `signal ${signal}` : `code ${code}`}.`);
+      }
+    });
+    return { reader: child.stdout, writer: child.stdin };
   };
   const crashes: number[] = [];
   const clientOptions: LanguageClientOptions = {
@@ -190,11 +234,25 @@ async function start(): Promise<void> {
   }
 }
 
+let toldNoProject = false;
+
 function updateStatus(params: Status): void {
+  lastStatus = params;
   if (params.ready) {
     showStatus(`$(database) ${params.settingsModule ?? "Django"}`, `dumpscript: ${params.description}`);
-  } else {
-    showStatus("$(warning) dumpscript: no project", `dumpscript: ${params.error ?? params.description}`);
+    return;
+  }
+  showStatus("$(warning) dumpscript: no project", `dumpscript: ${params.error ?? params.description}`);
+  if (!toldNoProject) {
+    // The server said why in a message; the fix is a setting: offer it once.
+    toldNoProject = true;
+    void vscode.window
+      .showWarningMessage(
+        `dumpscript: no Django project (${params.error ?? "not found"}). Convert to generator loop works; ` +
+          "for the dumps and loads, set the settings module or manage.py.",
+        "Open Settings",
+      )
+      .then((answer) => answer && openSetting("dumpscript.settingsModule"));
   }
 }
 
@@ -228,12 +286,28 @@ async function stop(): Promise<void> {
     return;
   }
   stopping = true;
+  const process_ = serverProcess;
   try {
-    await client.stop();
+    await client.stop(5000);
   } catch {
     // already gone
   }
+  if (process_ && process_.exitCode === null && process_.signalCode === null) {
+    // It exits once it has the exit notification; a server that does not is stopped.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 5000);
+      process_.once("exit", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (process_.exitCode === null && process_.signalCode === null) {
+      output.appendLine("The language server did not exit when asked: stopping it.");
+      process_.kill();
+    }
+  }
   client = undefined;
+  serverProcess = undefined;
   stopping = false;
 }
 
@@ -242,8 +316,11 @@ async function restart(): Promise<void> {
   await start();
 }
 
-async function server<T>(command: string, argument?: object): Promise<T | undefined> {
+async function server<T>(command: string, argument?: object, quiet = false): Promise<T | undefined> {
   if (!client || client.state !== State.Running) {
+    if (quiet) {
+      return undefined;
+    }
     void vscode.window.showWarningMessage(
       vscode.workspace.isTrusted
         ? "dumpscript: the language server is not running (see Dumpscript: Show the Server Log)."
@@ -255,6 +332,44 @@ async function server<T>(command: string, argument?: object): Promise<T | undefi
     command,
     arguments: argument === undefined ? [] : [argument],
   });
+}
+
+/** Run ``request`` with a progress token whose reports the server sends (as ``progressToken``):
+ * each begin … end shows in the notification area, as the Python extension's long tasks do. */
+async function withProgress<T>(request: (token: string) => Promise<T | undefined>): Promise<T | undefined> {
+  const token = `dumpscript-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  let finish: (() => void) | undefined;
+  let report: ((message: string, increment?: number) => void) | undefined;
+  let done = 0;
+  const subscription = client?.onProgress(WorkDoneProgress.type, token, (value) => {
+    if (value.kind === "begin") {
+      finish?.();
+      const begin = value as WorkDoneProgressBegin;
+      done = 0;
+      void vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `dumpscript: ${begin.title}` },
+        (progress) =>
+          new Promise<void>((resolve) => {
+            finish = resolve;
+            report = (message, increment) => progress.report({ message, increment });
+          }),
+      );
+    } else if (value.kind === "report") {
+      const step = value as WorkDoneProgressReport;
+      const percentage = step.percentage ?? done;
+      report?.(step.message ?? "", Math.max(0, percentage - done));
+      done = percentage;
+    } else {
+      finish?.();
+      finish = report = undefined;
+    }
+  });
+  try {
+    return await request(token);
+  } finally {
+    finish?.();
+    subscription?.dispose();
+  }
 }
 
 async function status(): Promise<Status | undefined> {
@@ -309,31 +424,59 @@ interface DumpToFileArgs {
   path?: string;
 }
 
+interface TargetCheck {
+  error?: string;
+  exists?: boolean;
+  lines?: number;
+}
+
 async function dumpToFile(args?: DumpToFileArgs): Promise<unknown> {
   const labels = args?.labels ?? (await pickModels(true));
   if (!labels || labels.length === 0) {
     return undefined;
   }
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+  const root = folder()?.uri.fsPath ?? process.cwd();
+  const absoluteOf = (name: string) => (path.isAbsolute(name) ? name : path.join(root, name));
   let target = args?.path;
   if (!target) {
     const suggested = `${labels[0].split(".")[0].toLowerCase()}_data.py`;
+    // The server checks the name as it is typed: a name that shadows a module is refused here,
+    // a file that exists is announced (replacing it is asked after Enter).
     const name = await vscode.window.showInputBox({
       title: "Write the script to",
       value: suggested,
-      prompt: "A file name in the workspace (a name that shadows an app or module is refused)",
+      prompt: "A file name in the workspace",
+      validateInput: async (value) => {
+        if (!value.trim()) {
+          return "A file name";
+        }
+        const checked = await server<TargetCheck>("dumpscript.checkTarget", { path: absoluteOf(value.trim()) }, true);
+        if (checked?.error) {
+          return { message: checked.error, severity: vscode.InputBoxValidationSeverity.Error };
+        }
+        if (checked?.exists) {
+          return {
+            message: `${value.trim()} exists (${checked.lines ?? 0} lines): Enter asks before replacing it`,
+            severity: vscode.InputBoxValidationSeverity.Warning,
+          };
+        }
+        return undefined;
+      },
     });
     if (!name) {
       return undefined;
     }
-    target = name;
+    target = name.trim();
   }
-  const absolute = path.isAbsolute(target) ? target : path.join(folder, target);
+  const absolute = absoluteOf(target);
   // The server asks before it replaces a file that exists ("Replace" / "Cancel").
-  const result = await server<{ error?: string; path?: string; cancelled?: boolean }>("dumpscript.dumpToFile", {
-    labels,
-    path: absolute,
-  });
+  const result = await withProgress((progressToken) =>
+    server<{ error?: string; path?: string; cancelled?: boolean }>("dumpscript.dumpToFile", {
+      labels,
+      path: absolute,
+      progressToken,
+    }),
+  );
   if (result?.cancelled) {
     return result;
   }
@@ -353,12 +496,15 @@ async function dumpModelHere(label?: string): Promise<unknown> {
   if (!chosen) {
     return undefined;
   }
-  const result = await server<{ error?: string; summary?: string }>("dumpscript.dumpModel", {
-    uri: editor.document.uri.toString(),
-    line: editor.selection.active.line + 1,
-    label: chosen,
-    limit: settings().get<number>("rowLimit", 1000),
-  });
+  const result = await withProgress((progressToken) =>
+    server<{ error?: string; summary?: string }>("dumpscript.dumpModel", {
+      uri: editor.document.uri.toString(),
+      line: editor.selection.active.line + 1,
+      label: chosen,
+      limit: settings().get<number>("rowLimit", 1000),
+      progressToken,
+    }),
+  );
   if (!reportFailure(result)) {
     output.appendLine(result?.summary ?? "");
   }
@@ -396,6 +542,7 @@ interface LoadResult {
   loaded?: boolean;
   cancelled?: boolean;
   created?: Record<string, number>;
+  deleted?: Record<string, number>;
 }
 
 function describeRows(created: Record<string, number> | undefined): string {
@@ -404,8 +551,22 @@ function describeRows(created: Record<string, number> | undefined): string {
   return `${total} rows (${entries.map(([label, count]) => `${label}: ${count}`).join(", ") || "none"})`;
 }
 
-// The server runs the flow (a dry run, its confirmation, the load); the editor saves the
-// document first and reports the outcome.
+/** The database to load into: one of the project's ``DATABASES`` (asked when it has several). */
+async function pickDatabase(): Promise<string | undefined> {
+  const databases = (lastStatus ?? (await status()))?.databases ?? [];
+  if (databases.length <= 1) {
+    return databases[0]?.alias ?? "default";
+  }
+  const picked = await vscode.window.showQuickPick(
+    databases.map((database) => ({ label: database.alias, description: `${database.vendor} · ${database.name}` })),
+    { title: "Load into which database?", placeHolder: "The project's DATABASES" },
+  );
+  return picked?.label;
+}
+
+// The server runs the flow (a dry run, its confirmation, the load; on a conflict with rows in
+// the database, the offer to replace them); the editor saves the document, picks the database
+// and reports the outcome.
 async function loadScript(args?: LoadArgs): Promise<unknown> {
   const editor = vscode.window.activeTextEditor;
   if (!editor) {
@@ -415,17 +576,24 @@ async function loadScript(args?: LoadArgs): Promise<unknown> {
   if (document.isDirty) {
     await document.save();
   }
-  const database = args?.database ?? "default";
+  const database = args?.database ?? (await pickDatabase());
+  if (!database) {
+    return undefined;
+  }
   const name = path.basename(document.uri.fsPath);
-  const result = await server<LoadResult>("dumpscript.loadScript", {
-    uri: document.uri.toString(),
-    database,
-    confirmed: args?.confirmed === true,
-  });
+  const result = await withProgress((progressToken) =>
+    server<LoadResult>("dumpscript.loadScript", {
+      uri: document.uri.toString(),
+      database,
+      confirmed: args?.confirmed === true,
+      progressToken,
+    }),
+  );
   if (reportFailure(result)) {
     output.show(true);
   } else if (result?.loaded) {
-    output.appendLine(`Loaded ${name} into ${database}: created ${describeRows(result.created)}.`);
+    const deleted = Object.keys(result.deleted ?? {}).length ? `deleted ${describeRows(result.deleted)}, ` : "";
+    output.appendLine(`Loaded ${name} into ${database}: ${deleted}created ${describeRows(result.created)}.`);
     output.show(true);
   } else {
     output.appendLine(`Not loaded: ${name} (it would create ${describeRows(result?.created)}).`);

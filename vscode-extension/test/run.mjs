@@ -63,7 +63,14 @@ for (const name of ["manage.py", "mysite", "polls"]) {
   });
 }
 py(["manage.py", "migrate", "-v", "0"]);
+py(["manage.py", "migrate", "-v", "0", "--database", "fresh"]);
 py(["manage.py", "fill_sample_data"]);
+// The workspace's virtual environment, as `python -m venv .venv` leaves it (its python runs
+// the test's Python, which has Django and the server).
+fs.mkdirSync(path.join(workspace, ".venv", "bin"), { recursive: true });
+fs.writeFileSync(path.join(workspace, ".venv", "pyvenv.cfg"), "home = /usr/bin\ninclude-system-site-packages = false\n");
+const venvPython = path.join(workspace, ".venv", "bin", "python");
+fs.writeFileSync(venvPython, `#!/bin/sh\nexec "${python}" "$@"\n`, { mode: 0o755 });
 // Scripts the tests open later (present from the start, so that Quick Open finds them).
 const hand = path.join(workspace, "hand_data.py");
 fs.writeFileSync(
@@ -324,11 +331,62 @@ try {
   await waitFor(() => fs.readFileSync(hand, "utf-8").includes("for name in"), "the code action's loop on disk");
   check(fs.readFileSync(hand, "utf-8").includes("tags.append(Tag(name=name))"), "the light bulb's Convert to generator loop folded the tags");
 
+  // Dumping to a name that shadows a module: refused while the input box is still open.
+  const handBefore = fs.readFileSync(hand, "utf-8");
+  await palette("Dumpscript: Dump App or Model to a New Script");
+  await quickPick("polls.Tag");
+  const nameBox = page.locator(".quick-input-widget input");
+  await nameBox.fill("polls.py");
+  const refusal = page.locator(".quick-input-widget .quick-input-message", { hasText: "would shadow the installed app" });
+  await refusal.waitFor({ timeout: 30000 });
+  check(await nameBox.isVisible(), "a name that shadows an app is refused while the input box is open");
+  await shot("12-shadowing-name");
+  // A file that exists: the box says so, Enter asks before replacing it; Cancel keeps it.
+  await nameBox.fill("hand_data.py");
+  await page.locator(".quick-input-widget .quick-input-message", { hasText: "hand_data.py exists" }).waitFor({ timeout: 30000 });
+  await sleep(300);
+  await page.keyboard.press("Enter");
+  let replace = page.locator(".notification-toast", { hasText: "Replace it with the dump?" });
+  await replace.waitFor({ timeout: 30000 });
+  check((await replace.innerText()).includes("hand_data.py exists"), "dumping to a file that exists asks before replacing it");
+  await shot("13-replace-question");
+  await replace.locator(".monaco-button", { hasText: "Cancel" }).first().click();
+  await sleep(1500);
+  check(fs.readFileSync(hand, "utf-8") === handBefore, "Cancel leaves the existing file as it was");
+  await palette("Dumpscript: Dump App or Model to a New Script");
+  await quickPick("polls.Tag");
+  await page.locator(".quick-input-widget input").fill("hand_data.py");
+  await sleep(800);
+  await page.keyboard.press("Enter");
+  replace = page.locator(".notification-toast", { hasText: "Replace it with the dump?" });
+  await replace.waitFor({ timeout: 30000 });
+  await replace.locator(".monaco-button", { hasText: "Replace" }).first().click();
+  await waitFor(() => fs.readFileSync(hand, "utf-8").includes("written by dumpscript"), "the replaced file on disk");
+  check(/Tag\(name="django"\)/.test(fs.readFileSync(hand, "utf-8")), "Replace writes the dump over the file");
+  await notification("hand_data.py (");
+  await page.keyboard.press("Escape");
+  await sleep(1000); // the new script opens (showDocument) before the next Quick Open
+
   // Palette: load a script into the database, after a dry run and a confirmation.
   await page.keyboard.press("Control+P");
   await quickPick("extra_data.py");
   await page.locator(".tab", { hasText: "extra_data.py" }).waitFor();
-  await palette("Dumpscript: Load This Script into the Database");
+  // The project has two databases (default, fresh): the load asks which one.
+  const countIn = (alias) =>
+    Number(
+      py([
+        "-c",
+        "import os, sys; sys.path.insert(0, '.'); os.environ['DJANGO_SETTINGS_MODULE'] = 'mysite.settings'; " +
+          "import django; django.setup(); from polls.models import Tag; " +
+          `print('COUNT', Tag.objects.using('${alias}').filter(name='from vscode').count())`,
+      ]).match(/COUNT (\d+)/)[1],
+    );
+  const loadInto = async (alias) => {
+    await palette("Dumpscript: Load This Script into the Database");
+    await page.locator(".quick-input-widget", { hasText: "Load into which database?" }).waitFor({ timeout: 30000 });
+    await quickPick(alias);
+  };
+  await loadInto("default");
   // The server's confirmation (the only one), shown by VS Code as a notification with buttons.
   const confirm = page.locator(".notification-toast", { hasText: "load extra_data.py into database" });
   await confirm.waitFor({ timeout: 30000 });
@@ -336,20 +394,29 @@ try {
   check(question.includes("load extra_data.py into database 'default'?") && question.includes("polls.Tag: 1"), "a confirmation shows the dry run's rows");
   await shot("6-load-confirmation");
   await confirm.locator(".monaco-button", { hasText: "Load" }).first().click();
-  await waitFor(
-    () =>
-      py([
-        "-c",
-        "import os, sys; sys.path.insert(0, '.'); os.environ['DJANGO_SETTINGS_MODULE'] = 'mysite.settings'; " +
-          "import django; django.setup(); from polls.models import Tag; " +
-          "print('COUNT', Tag.objects.filter(name='from vscode').count())",
-      ]).includes("COUNT 1"),
-    "the loaded row in the database",
-  );
+  await waitFor(() => countIn("default") === 1, "the loaded row in the database");
   check(true, "Load This Script into the Database created the row");
   await page.locator(".output-view, .panel", { hasText: "Loaded extra_data.py" }).first().waitFor({ timeout: 30000 });
   check(true, "the output channel reports the load");
   await shot("7-loaded");
+  // Loading it again: the tag's name is unique, so the rows conflict; the way out is replacing them.
+  await loadInto("default");
+  const conflict = page.locator(".notification-toast", { hasText: "Replace them?" });
+  await conflict.waitFor({ timeout: 30000 });
+  const offer = await conflict.innerText();
+  check(offer.includes("'default' already has rows") && offer.includes("deletes"), "a conflict offers to replace the rows, saying how many go");
+  await shot("14-conflict-replace");
+  await conflict.locator(".monaco-button", { hasText: "Replace" }).first().click();
+  await page.locator(".output-view, .panel", { hasText: "deleted" }).first().waitFor({ timeout: 30000 });
+  check(countIn("default") === 1, "Replace deleted the old rows and loaded the script (one 'from vscode' tag)");
+  // The other database of DATABASES.
+  await loadInto("fresh");
+  const confirmFresh = page.locator(".notification-toast", { hasText: "into database 'fresh'" });
+  await confirmFresh.waitFor({ timeout: 30000 });
+  await shot("15-load-into-fresh");
+  await confirmFresh.locator(".monaco-button", { hasText: "Load" }).first().click();
+  await waitFor(() => countIn("fresh") === 1, "the row in the database 'fresh'");
+  check(true, "the load went into the database chosen from DATABASES");
 
   // Palette: restart the server, then show its log.
   const starts = () => (extensionLog().match(/Started dumpscript-lsp/g) ?? []).length;
@@ -357,6 +424,10 @@ try {
   await palette("Dumpscript: Restart the Language Server");
   await waitFor(() => starts() > before, "a second server start in the log");
   check(true, "Restart the Language Server starts a new server");
+  check(
+    extensionLog().includes("The language server exited.") && !/\[Error\][^\n]*exited with code 0/.test(extensionLog()),
+    "a restart logs the old server's exit as such, not as an error",
+  );
   await page.keyboard.press("Control+J"); // hide the panel (the load step showed it)
   await page.locator(".panel").first().waitFor({ state: "hidden", timeout: 30000 });
   await palette("Dumpscript: Show the Server Log");
@@ -393,19 +464,76 @@ try {
   await shot("9-server-died");
   await close();
 
-  // An interpreter without the server: a notification that offers to install it, after asking.
+  // An interpreter with Django but without the server: Install (after asking), Select
+  // Interpreter or Open Settings. (A stand-in Django on the PYTHONPATH of a bare Python.)
   const bare = path.join(tools, "node24", "bin", "python");
-  await launch("missing", { settings: { "dumpscript.pythonPath": bare } });
+  const fakeDjango = path.join(work, "fake-django");
+  fs.mkdirSync(path.join(fakeDjango, "django"), { recursive: true });
+  fs.writeFileSync(path.join(fakeDjango, "django", "__init__.py"), "def get_version():\n    return '5.2'\n");
+  const djangoOnly = path.join(work, "django-only-python");
+  fs.writeFileSync(djangoOnly, `#!/bin/sh\nPYTHONPATH="${fakeDjango}" exec "${bare}" "$@"\n`, { mode: 0o755 });
+  await launch("missing", { settings: { "dumpscript.pythonPath": djangoOnly } });
   await page.keyboard.press("Control+P");
   await quickPick("notes.py");
   const missing = await notification("is not installed in");
-  check((await missing.innerText()).includes("Install"), "a missing server shows a notification with Install");
+  const missingText = await missing.innerText();
+  check(
+    ["Install", "Select Interpreter", "Open Settings"].every((button) => missingText.includes(button)) &&
+      missingText.includes("Django 5.2"),
+    "a missing server (Django there) offers Install, Select Interpreter and Open Settings",
+  );
   await missing.locator(".monaco-button", { hasText: "Install" }).click();
   const ask = page.locator(".monaco-dialog-box");
   await ask.waitFor({ timeout: 30000 });
-  check((await ask.innerText()).includes(`Install dumpscript-lsp into ${bare} with pip?`), "Install asks before running pip");
+  check((await ask.innerText()).includes(`Install dumpscript-lsp into ${djangoOnly} with pip?`), "Install asks before running pip");
   await shot("10-install-prompt");
   await ask.locator(".monaco-button", { hasText: "Cancel" }).click();
+  await close();
+
+  // An interpreter without Django (the system's python3, say): no Install into it; the way out is
+  // choosing the project's interpreter, and the picker finds the workspace's .venv.
+  await launch("no-django", { settings: { "dumpscript.pythonPath": bare } });
+  await page.keyboard.press("Control+P");
+  await quickPick("notes.py");
+  const noDjango = await notification("has neither Django nor dumpscript-lsp");
+  const noDjangoText = await noDjango.innerText();
+  check(
+    !noDjangoText.includes("Install") && noDjangoText.includes("Select Interpreter") && noDjangoText.includes("Open Settings"),
+    "an interpreter without Django: Select Interpreter and Open Settings, no Install",
+  );
+  await shot("16-no-django");
+  await noDjango.locator(".monaco-button", { hasText: "Open Settings" }).click();
+  await page.locator(".settings-editor .setting-item-contents", { hasText: "Python Path" }).first().waitFor({ timeout: 30000 });
+  check(true, "Open Settings opens the Settings editor on dumpscript.pythonPath");
+  await shot("17-open-settings");
+  await page.keyboard.press("Escape"); // the Settings editor opens as a modal in VS Code 1.139
+  await page.locator(".monaco-modal-editor-block").first().waitFor({ state: "hidden", timeout: 10000 }).catch(async () => {
+    await page.locator(".monaco-modal-editor-block .codicon-close, .monaco-modal-editor-block [aria-label*='Close']").first().click();
+  });
+  await sleep(500);
+  await palette("Dumpscript: Select the Python Interpreter");
+  const venvRow = page.locator(".quick-input-list .monaco-list-row", { hasText: ".venv/bin/python" });
+  await venvRow.first().waitFor({ timeout: 30000 });
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: "dumpscript-lsp installed" }).first().waitFor({ timeout: 30000 });
+  check((await venvRow.first().innerText()).includes("virtual environment in the workspace"), "the picker lists the workspace's .venv, with what it has");
+  await shot("18-select-interpreter");
+  await venvRow.first().click();
+  const workspaceSettings = path.join(workspace, ".vscode", "settings.json");
+  await waitFor(() => fs.existsSync(workspaceSettings) && fs.readFileSync(workspaceSettings, "utf-8").includes(".venv/bin/python"), "the workspace setting");
+  await page.locator(".statusbar-item", { hasText: "mysite.settings" }).waitFor({ timeout: 60000 });
+  check(extensionLog().includes(`Started dumpscript-lsp with ${venvPython}`), "the chosen interpreter runs the server (a workspace setting)");
+  await close();
+  fs.rmSync(path.join(workspace, ".vscode"), { recursive: true, force: true });
+
+  // No setting and no Python extension: the workspace's .venv runs the server.
+  await launch("venv", { settings: { "dumpscript.pythonPath": "" } });
+  await page.keyboard.press("Control+P");
+  await quickPick("notes.py");
+  await page.locator(".statusbar-item", { hasText: "mysite.settings" }).waitFor({ timeout: 60000 });
+  check(
+    extensionLog().includes(`Started dumpscript-lsp with ${venvPython}`) && extensionLog().includes("the workspace's virtual environment .venv"),
+    "without a setting or the Python extension, the workspace's .venv runs the server",
+  );
   await close();
 
   // No dumpscript.pythonPath: the interpreter the Python extension selected for the workspace

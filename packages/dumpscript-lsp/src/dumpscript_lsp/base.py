@@ -82,15 +82,18 @@ class DumpscriptServer(LanguageServer):
             self._told.add(key)
             self.tell(message, types.MessageType.Warning)
 
-    async def start_progress(self, title: str) -> LspProgress | None:
-        """A work-done progress the server starts (when the client supports it)."""
-        window = self.client_capabilities.window
-        if not (window and window.work_done_progress):
-            return None
-        token = f"dumpscript-{uuid.uuid4()}"
-        try:
-            await self.work_done_progress.create_async(token)
-        except Exception:  # the client refused: go on without
-            return None
+    async def start_progress(self, title: str, token: str | None = None) -> LspProgress | None:
+        """A work-done progress: on ``token`` when the client gave one with the command (its
+        ``progressToken``: the client shows it where it likes), else one the server creates
+        (when the client supports that)."""
+        if token is None:
+            window = self.client_capabilities.window
+            if not (window and window.work_done_progress):
+                return None
+            token = f"dumpscript-{uuid.uuid4()}"
+            try:
+                await self.work_done_progress.create_async(token)
+            except Exception:  # the client refused: go on without
+                return None
         self.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, percentage=0, cancellable=False))
         return LspProgress(self, token, asyncio.get_running_loop())

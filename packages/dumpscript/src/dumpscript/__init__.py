@@ -8,6 +8,7 @@ tools that edit it further; ``load_script(path)`` runs a script in one transacti
 from dumpscript._api import check_output_name, dump_module, dump_script, write_script
 from dumpscript._progress import Progress
 from dumpscript.errors import (
+    ConflictError,
     CycleError,
     DumpscriptError,
     NothingToInsert,
@@ -23,6 +24,7 @@ from dumpscript.options import DumpOptions
 from dumpscript.values import EncodeContext, Encoder, encode_python, register_encoder
 
 __all__ = [
+    "ConflictError",
     "CycleError",
     "DumpOptions",
     "DumpscriptError",

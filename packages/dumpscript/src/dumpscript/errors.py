@@ -8,6 +8,7 @@ management command can print it as is.
 from __future__ import annotations
 
 __all__ = [
+    "ConflictError",
     "CycleError",
     "DumpscriptError",
     "OutputNameError",
@@ -40,6 +41,11 @@ class OutputNameError(DumpscriptError):
 
 class ScriptError(DumpscriptError):
     """A script that cannot be read or that failed while loading."""
+
+
+class ConflictError(ScriptError):
+    """A load that met rows already in the database (a unique constraint): loading with
+    ``replace`` is a way out."""
 
 
 class TransformError(DumpscriptError):

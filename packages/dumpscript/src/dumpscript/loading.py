@@ -19,7 +19,7 @@ from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
 
 from dumpscript._progress import NO_PROGRESS, Progress
-from dumpscript.errors import ScriptError
+from dumpscript.errors import ConflictError, ScriptError
 from dumpscript.graph import root_model
 
 
@@ -245,13 +245,30 @@ class _Inserts:
         return dict(sorted(found.items()))
 
 
+_CREATING = {"create", "bulk_create", "get_or_create", "update_or_create"}
+
+
+def _created_through(call: ast.Call) -> str | None:
+    """``Tag`` for ``Tag.objects.using(using).create(...)`` (and bulk_create, get_or_create,
+    update_or_create): the class a manager call creates rows of."""
+    if not (isinstance(call.func, ast.Attribute) and call.func.attr in _CREATING):
+        return None
+    node: ast.expr = call.func.value
+    while isinstance(node, ast.Attribute | ast.Call):
+        node = node.value if isinstance(node, ast.Attribute) else node.func
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def created_models(source: bytes, filename: str) -> list[type[models.Model]]:
-    """Models the script constructs by name (``Poll(...)``): what ``--replace`` clears.
+    """Models the script creates rows of by name (``Poll(...)``, ``Poll.objects.create(...)``,
+    ``bulk_create``, ``get_or_create``, ``update_or_create``): what ``--replace`` clears.
 
     Names are resolved by running only the script's top-level imports.
     """
     tree = ast.parse(source)
-    called = {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
+    called = {node.func.id for node in calls if isinstance(node.func, ast.Name)}
+    called |= {name for name in map(_created_through, calls) if name}
     imports = ast.Module(
         body=[node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)], type_ignores=[]
     )
@@ -276,15 +293,13 @@ def _failure(path: Path, error: BaseException) -> ScriptError:
     code = (frame.line or "").strip()
     if len(code) > 80:
         code = code[:77] + "..."
-    hint = ""
+    text = f"{path}, line {frame.lineno}: {type(error).__name__}: {message} (in `{code}`); nothing was loaded"
     if isinstance(error, IntegrityError) and ("unique" in message.lower() or "duplicate" in message.lower()):
-        hint = (
-            " (rows already in the database: a data migration's rows? declare them in DUMPSCRIPT_MATCH, "
+        return ConflictError(
+            f"{text} (rows already in the database: a data migration's rows? declare them in DUMPSCRIPT_MATCH, "
             "dump with --upsert, or load with --replace)"
         )
-    return ScriptError(
-        f"{path}, line {frame.lineno}: {type(error).__name__}: {message} (in `{code}`); nothing was loaded{hint}"
-    )
+    return ScriptError(text)
 
 
 _COUNT_LINE = re.compile(r"^    ([\w.]+): (\d+)$", re.MULTILINE)
@@ -293,6 +308,7 @@ _COUNT_LINE = re.compile(r"^    ([\w.]+): (\d+)$", re.MULTILINE)
 def _expected_rows(code: types.CodeType) -> int | None:
     """The object count a generated script's docstring announces (None for other scripts)."""
     doc = code.co_consts[0] if code.co_consts and isinstance(code.co_consts[0], str) else ""
+    doc = doc.partition("\n\nMatch ")[0]  # rows matched in the target may insert nothing
     counts = [int(number) for _, number in _COUNT_LINE.findall(doc)]
     return sum(counts) or None
 

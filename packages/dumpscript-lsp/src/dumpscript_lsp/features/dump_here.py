@@ -156,10 +156,11 @@ async def _change(
     label: str,
     limit: int | None,
     filter_: dict[str, Any] | None = None,
+    progress_token: str | None = None,
 ) -> tuple[types.WorkspaceEdit, str]:
     source, version = ls.document(uri)
     text, name = source.text, source.name
-    progress = await ls.start_progress(f"Dumping {label}")
+    progress = await ls.start_progress(f"Dumping {label}", progress_token)
     options = DumpOptions(limit=limit, filter=filter_ or None)
     try:
         change = await ls.django.run(
@@ -182,13 +183,19 @@ async def resolve(ls: DumpscriptServer, action: types.CodeAction) -> types.CodeA
 
 
 async def cmd_dump_model(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
-    """``{"uri", "line" (1-based; default: end of run()), "label", "filter", "limit"}``: insert
-    the rows into the document and apply the edit."""
+    """``{"uri", "line" (1-based; default: end of run()), "label", "filter", "limit",
+    "progressToken"}``: insert the rows into the document and apply the edit."""
     args = argument(arguments)
     limit = args.get("limit", ls.row_limit)
     try:
         edit, summary = await _change(
-            ls, args["uri"], args.get("line"), args["label"], int(limit) if limit else None, args.get("filter")
+            ls,
+            args["uri"],
+            args.get("line"),
+            args["label"],
+            int(limit) if limit else None,
+            args.get("filter"),
+            args.get("progressToken"),
         )
     except EXPECTED as error:
         return failed(ls, error)

@@ -8,19 +8,36 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from dumpscript import DumpOptions, Progress, write_script
+from dumpscript import DumpOptions, OutputNameError, Progress, write_script
+from dumpscript._api import check_output_name
 from dumpscript_lsp.base import DumpscriptServer
 from dumpscript_lsp.features._common import EXPECTED, argument, confirm, failed
 
 
 def register(server: DumpscriptServer) -> None:
     server.command("dumpscript.dumpToFile")(cmd_dump_to_file)
+    server.command("dumpscript.checkTarget")(cmd_check_target)
+
+
+async def cmd_check_target(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
+    """``{"path"}``: what writing a script there would meet, for an input box to say while the
+    name is typed: ``error`` (a name that shadows a module), ``exists`` and its ``lines``."""
+    path = Path(argument(arguments)["path"]).expanduser()
+    try:
+        await ls.django.wait()
+        await ls.django.run(check_output_name, path)
+    except OutputNameError as error:
+        return {"error": str(error)}
+    except EXPECTED:
+        pass  # no project: the dump says why
+    exists = path.is_file()
+    return {"exists": exists, "lines": _lines(path) if exists else 0}
 
 
 async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
-    """``{"labels": [...], "path", "limit"?, "replace"?}``: write a new script, then ask the
-    editor to show it. A file that exists is replaced only once the user says so (or with
-    ``replace``)."""
+    """``{"labels": [...], "path", "limit"?, "replace"?, "progressToken"?}``: write a new
+    script, then ask the editor to show it. A file that exists is replaced only once the user
+    says so (or with ``replace``)."""
     args = argument(arguments)
     path = Path(args["path"]).expanduser()
     labels = list(args.get("labels") or [])
@@ -29,7 +46,7 @@ async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, A
         question = f"dumpscript: {path.name} exists ({_lines(path):,} lines). Replace it with the dump?"
         if not await confirm(ls, question, "Replace"):
             return {"path": str(path), "cancelled": True}
-    progress = await ls.start_progress(f"Dumping {', '.join(labels) or 'all apps'}")
+    progress = await ls.start_progress(f"Dumping {', '.join(labels) or 'all apps'}", args.get("progressToken"))
     try:
         lines = await ls.django.run(
             lambda: write_script(

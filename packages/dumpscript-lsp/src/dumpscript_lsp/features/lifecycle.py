@@ -57,7 +57,22 @@ def status(ls: DumpscriptServer) -> dict[str, Any]:
         "error": project.error,
         "models": len(project.models),
         "description": project.describe(),
+        "databases": _databases() if project.ready else [],
     }
+
+
+def _databases() -> list[dict[str, str]]:
+    """The project's ``DATABASES``: alias, vendor and name (where a load can go)."""
+    from django.db import connections
+
+    return [
+        {
+            "alias": alias,
+            "vendor": connections[alias].vendor,
+            "name": str(connections.settings[alias].get("NAME") or ""),
+        }
+        for alias in connections.settings
+    ]
 
 
 async def cmd_status(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
