@@ -118,7 +118,7 @@ def vscode(session: nox.Session) -> None:
         if IN_CI:
             session.error(message + " (CI=true: a missing tool is a failure)")
         session.skip(message)
-    session.install(_django_spec(DEFAULT[1]), "-e", CORE, "-e", LSP)
+    session.install(_django_spec(DEFAULT[1]), "-e", f"{CORE}[generate]", "-e", LSP)
     with session.chdir(extension):
         session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True)
         session.run("npm", "run", "compile", external=True)
@@ -152,9 +152,18 @@ def bench(session: nox.Session) -> None:
     """Benchmark against dumpdata/loaddata and django-extensions (``-- --sizes 10000,100000,1000000``)."""
     # The old dumpscript's scripts need python-dateutil to load.
     session.install(
-        _django_spec(DEFAULT[1]), "-e", CORE, "-e", LSP, "Pillow", "django-extensions", "python-dateutil", "pytest-lsp"
+        _django_spec(DEFAULT[1]),
+        "-e",
+        f"{CORE}[generate]",
+        "-e",
+        LSP,
+        "Pillow",
+        "django-extensions",
+        "python-dateutil",
+        "pytest-lsp",
     )
     session.run("python", "benchmarks/bench.py", *session.posargs)
+    session.run("python", "benchmarks/grow.py")
     session.run("python", "benchmarks/transforms.py")
     session.run("python", "benchmarks/lsp.py")
 

@@ -242,7 +242,8 @@ def test_grow_a_folded_loop() -> None:
     with pytest.raises(TransformError, match=r"line 6: polls\[1\] is used there; the loop must create at least 2"):
         grow_loop(folded, 4, 1)
     table = fold("a_1 = A(n='x')\na_2 = A(n='y')\n", 1, 2)
-    with pytest.raises(TransformError, match=r"line 2: the loop iterates a table of values"):
+    # A loop over a table grows with made-up values for the model's fields: A is no model.
+    with pytest.raises(TransformError, match=r"line 6: A is not a model class the script imports"):
         grow_loop(table, 2, 10)
 
 

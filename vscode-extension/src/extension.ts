@@ -53,6 +53,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const register = (name: string, handler: (...args: unknown[]) => unknown) =>
     context.subscriptions.push(vscode.commands.registerCommand(name, handler));
   register("dumpscript.editor.dumpToFile", (args?: unknown) => dumpToFile(args as DumpToFileArgs | undefined));
+  register("dumpscript.editor.dumpToFileAnonymized", (args?: unknown) =>
+    dumpToFile({ ...(args as DumpToFileArgs | undefined), anonymize: true }),
+  );
+  register("dumpscript.editor.growLoop", (count?: unknown) => growLoop(count as number | undefined));
   register("dumpscript.editor.dumpModelHere", (label?: unknown) => dumpModelHere(label as string | undefined));
   register("dumpscript.editor.convertToLoop", () => convertToLoop());
   register("dumpscript.editor.loadScript", (args?: unknown) => loadScript(args as LoadArgs | undefined));
@@ -213,6 +217,7 @@ async function start(): Promise<void> {
       settingsModule: config.get<string>("settingsModule", "") || undefined,
       managePy: config.get<string>("managePy", "") || undefined,
       rowLimit: config.get<number>("rowLimit", 1000),
+      growTo: config.get<number>("growTo", 1000),
     },
   };
   showStatus("$(sync~spin) dumpscript", "Starting the language server");
@@ -422,6 +427,7 @@ async function pickModels(canPickApps: boolean): Promise<string[] | undefined> {
 interface DumpToFileArgs {
   labels?: string[];
   path?: string;
+  anonymize?: boolean;
 }
 
 interface TargetCheck {
@@ -439,7 +445,7 @@ async function dumpToFile(args?: DumpToFileArgs): Promise<unknown> {
   const absoluteOf = (name: string) => (path.isAbsolute(name) ? name : path.join(root, name));
   let target = args?.path;
   if (!target) {
-    const suggested = `${labels[0].split(".")[0].toLowerCase()}_data.py`;
+    const suggested = `${labels[0].split(".")[0].toLowerCase()}${args?.anonymize ? "_anonymised" : ""}_data.py`;
     // The server checks the name as it is typed: a name that shadows a module is refused here,
     // a file that exists is announced (replacing it is asked after Enter).
     const name = await vscode.window.showInputBox({
@@ -474,6 +480,7 @@ async function dumpToFile(args?: DumpToFileArgs): Promise<unknown> {
     server<{ error?: string; path?: string; cancelled?: boolean }>("dumpscript.dumpToFile", {
       labels,
       path: absolute,
+      anonymize: args?.anonymize === true,
       progressToken,
     }),
   );
@@ -525,6 +532,35 @@ async function convertToLoop(): Promise<unknown> {
     uri: editor.document.uri.toString(),
     first: selection.start.line + 1,
     last,
+  });
+  if (!reportFailure(result)) {
+    output.appendLine(result?.summary ?? "");
+  }
+  return result;
+}
+
+async function growLoop(count?: number): Promise<unknown> {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    return undefined;
+  }
+  let wanted = count;
+  if (wanted === undefined) {
+    const typed = await vscode.window.showInputBox({
+      title: "Grow the loop at the cursor to how many objects?",
+      prompt: "A loop over captured rows keeps them and makes up the rest (Faker)",
+      value: String(settings().get<number>("growTo", 1000)),
+      validateInput: (value) => (/^\d+$/.test(value.trim()) && Number(value) > 0 ? undefined : "A whole number"),
+    });
+    if (!typed) {
+      return undefined;
+    }
+    wanted = Number(typed.trim());
+  }
+  const result = await server<{ error?: string; summary?: string }>("dumpscript.growLoop", {
+    uri: editor.document.uri.toString(),
+    line: editor.selection.active.line + 1,
+    count: wanted,
   });
   if (!reportFailure(result)) {
     output.appendLine(result?.summary ?? "");

@@ -87,6 +87,21 @@ fs.writeFileSync(
     "",
   ].join("\n"),
 );
+const people = path.join(workspace, "people_data.py");
+fs.writeFileSync(
+  people,
+  [
+    "from polls.models import Author",
+    "",
+    "",
+    "def run(using):",
+    '    author_1 = Author(name="Alan Turing", email="alan@example.org")',
+    '    author_2 = Author(name="Barbara Liskov", email="barbara@example.org")',
+    '    author_3 = Author(name="Donald Knuth", email="donald@example.org")',
+    "    Author.objects.using(using).bulk_create([author_1, author_2, author_3])",
+    "",
+  ].join("\n"),
+);
 const loadable = path.join(workspace, "extra_data.py");
 fs.writeFileSync(
   loadable,
@@ -322,7 +337,7 @@ try {
   await goToLine(6);
   await sleep(1000);
   await page.keyboard.press("Control+.");
-  const action = page.locator(".action-widget .monaco-list-row", { hasText: "Convert to generator loop (3 Tag blocks)" });
+  const action = page.locator(".action-widget .monaco-list-row", { hasText: "Convert to generator loop (3 Tag blocks)" }).first();
   await action.waitFor({ timeout: 30000 });
   await shot("5-code-action-menu");
   await action.click();
@@ -330,6 +345,36 @@ try {
   await save();
   await waitFor(() => fs.readFileSync(hand, "utf-8").includes("for name in"), "the code action's loop on disk");
   check(fs.readFileSync(hand, "utf-8").includes("tags.append(Tag(name=name))"), "the light bulb's Convert to generator loop folded the tags");
+
+  // The light bulb's fold-and-grow: the captured rows kept, the rest made up with Faker.
+  await page.keyboard.press("Control+P");
+  await quickPick("people_data.py");
+  await page.locator(".tab", { hasText: "people_data.py" }).waitFor();
+  await goToLine(6);
+  await sleep(1000);
+  await page.keyboard.press("Control+.");
+  const grow = page.locator(".action-widget .monaco-list-row", { hasText: "and grow to 1,000 (made-up values)" });
+  await grow.waitFor({ timeout: 30000 });
+  await shot("19-grow-action");
+  await grow.click();
+  await sleep(2000);
+  await save();
+  await waitFor(() => fs.readFileSync(people, "utf-8").includes("for i in range(3, 1000):"), "the grown loop on disk");
+  const grown = fs.readFileSync(people, "utf-8");
+  check(grown.includes("fake.seed_instance(0)") && grown.includes('("Alan Turing", "alan@example.org")'), "the light bulb folded the authors and grew them to 1,000");
+  await shot("20-grown");
+
+  // An anonymised dump from the palette: no real name in it.
+  const anonymous = path.join(workspace, "polls_anonymised_data.py");
+  await palette("Dumpscript: Dump App or Model to a New Anonymised Script");
+  await quickPick("polls.Author");
+  await quickPick("polls_anonymised_data.py", null);
+  await waitFor(() => fs.existsSync(anonymous), "the anonymised script on disk");
+  const anonymised = fs.readFileSync(anonymous, "utf-8");
+  check(anonymised.includes("Author(") && !anonymised.includes("Ada Lovelace") && !anonymised.includes("ada@example.com"), "the anonymised dump has no real name or e-mail");
+  await notification("polls_anonymised_data.py (");
+  await page.keyboard.press("Escape");
+  await sleep(1000);
 
   // Dumping to a name that shadows a module: refused while the input box is still open.
   const handBefore = fs.readFileSync(hand, "utf-8");

@@ -3,7 +3,7 @@
 ::
 
     python -m dumpscript fold SCRIPT --lines 10-80 [--write]
-    python -m dumpscript grow SCRIPT --line 12 --count 2000 [--write]
+    python -m dumpscript grow SCRIPT --line 12 --count 2000 [--settings mysite.settings] [--write]
 
 Without ``--write`` the change is printed as a unified diff; with it the script is replaced
 atomically (never left half-written). Errors are one line on stderr and exit status 1.
@@ -32,8 +32,35 @@ def _parser() -> argparse.ArgumentParser:
     grow.add_argument("script", type=Path)
     grow.add_argument("--line", required=True, type=int, help="a line of the loop")
     grow.add_argument("--count", required=True, type=int, help="how many objects the loop creates")
+    grow.add_argument(
+        "--settings",
+        help="Django settings module, for a loop over captured rows (their fields' types); "
+        "default: $DJANGO_SETTINGS_MODULE",
+    )
+    grow.add_argument("--seed", type=int, default=0, help="the seed of the made-up values (default 0)")
     grow.add_argument("--write", action="store_true", help="change the file instead of printing a diff")
     return parser
+
+
+def _setup_django(settings: str | None) -> bool:
+    """Set the project up when a settings module is known (run from the project's folder);
+    whether it was."""
+    import os
+
+    if settings:
+        os.environ["DJANGO_SETTINGS_MODULE"] = settings
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        return False
+    sys.path.insert(0, os.getcwd())
+    try:
+        import django
+
+        django.setup()
+    except Exception as error:
+        raise DumpscriptError(
+            f"Cannot set up Django with {os.environ['DJANGO_SETTINGS_MODULE']}: {type(error).__name__}: {error}"
+        ) from None
+    return True
 
 
 def _read(path: Path) -> str:
@@ -52,7 +79,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             first, last = parse_lines(args.lines)
             change = fold_loop(text, first, last, name=str(args.script))
         else:
-            change = grow_loop(text, args.line, args.count, name=str(args.script))
+            from dumpscript.transforms.grow_table import NeedsProject
+
+            if args.settings:
+                _setup_django(args.settings)
+            try:
+                change = grow_loop(text, args.line, args.count, name=str(args.script), seed=args.seed)
+            except NeedsProject:
+                if args.settings or not _setup_django(None):
+                    raise
+                change = grow_loop(text, args.line, args.count, name=str(args.script), seed=args.seed)
         if args.write:
             from dumpscript._api import write_atomic
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import io
 import os
@@ -30,6 +31,12 @@ def plan_dump(labels: tuple[str, ...], options: DumpOptions, progress: Progress 
     """The stages before the writer: options → selection → graph → ordering → plan."""
     selection = select(labels, options)
     graph = Graph(selection, using=options.using, keep_pks=options.keep_pks, progress=progress)
+    if options.anonymize:  # the rows the script writes, of the selected models and those they need
+        from dumpscript.generate import Anonymizer
+
+        written = [model for model, objects in graph.by_model.items() if len(objects)]
+        anonymizer = Anonymizer(written, options.using, strict=options.strict)
+        graph.selection = dataclasses.replace(selection, anonymizer=anonymizer)
     return graph, Plan(graph, order(graph))
 
 
@@ -47,6 +54,12 @@ def dump_script(*labels: str, options: DumpOptions | None = None, progress: Prog
     return out.getvalue()
 
 
+def _workers(options: DumpOptions) -> int:
+    if options.anonymize:  # one process: the fake values stay unique across the whole dump
+        return 1
+    return options.workers if options.workers is not None else min(os.cpu_count() or 1, 2)
+
+
 def write_stream(
     out: TextSink, *labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS
 ) -> int:
@@ -61,7 +74,7 @@ def write_stream(
                 plan,
                 save_each=options.save_each,
                 all_fields=options.all_fields,
-                workers=options.workers if options.workers is not None else min(os.cpu_count() or 1, 2),
+                workers=_workers(options),
                 owns_snapshot=owned,
                 progress=progress,
             )

@@ -53,3 +53,10 @@ class DumpOptions:
     """Write every field. By default a field whose value is what the model sets when the
     argument is left out (``None`` for a nullable field, ``""`` for text, a constant
     ``default=``) is not written."""
+    anonymize: bool = False
+    """Write fake values in place of personal data (names, e-mails, phones, addresses, free
+    text, and the fields the ``DUMPSCRIPT_ANONYMIZE`` setting names), the same fake value for
+    the same original every time; the script holds literal values (see :doc:`values`)."""
+    strict: bool = False
+    """With ``anonymize``: refuse to dump while a text field that may hold personal data has no
+    rule in ``DUMPSCRIPT_ANONYMIZE``, naming each such field."""

@@ -120,6 +120,9 @@ class Selection:
     upsert: bool = False
     """Every object is matched in the target (:func:`unique_fields`) and updated, or created."""
     keep_pks: bool = False
+    anonymizer: Any = None
+    """An :class:`~dumpscript.generate.Anonymizer` for an anonymised dump (set once the graph
+    knows every model the script writes)."""
     left_out: tuple[str, ...] = ()
     """Models of the selected apps that have no table in the database (not migrated, or a
     model the database cannot create), left out: one line each, for the user."""
@@ -197,6 +200,8 @@ def select(labels: Sequence[str], options: DumpOptions) -> Selection:
     left_out = tuple(
         f"Left out {model._meta.label}: it has no table in database {options.using!r}" for model in missing
     )
+    if options.strict and not options.anonymize:
+        raise SelectionError("strict goes with anonymize (--strict with --anonymize)")
     return Selection(
         [model for model in models_ if model not in missing],
         left_out=left_out,

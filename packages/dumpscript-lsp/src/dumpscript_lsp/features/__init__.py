@@ -9,13 +9,14 @@ from dumpscript_lsp.features import (
     dump_here,
     dump_to_file,
     fold,
+    grow,
     lifecycle,
     load_script,
     models,
     quick_fixes,
 )
 
-FEATURES = (lifecycle, diagnostics, quick_fixes, fold, dump_here, models, dump_to_file, load_script)
+FEATURES = (lifecycle, diagnostics, quick_fixes, fold, grow, dump_here, models, dump_to_file, load_script)
 """In the order their code actions are offered."""
 
 __all__ = ["FEATURES"]

@@ -157,11 +157,12 @@ async def _change(
     limit: int | None,
     filter_: dict[str, Any] | None = None,
     progress_token: str | None = None,
+    anonymize: bool = False,
 ) -> tuple[types.WorkspaceEdit, str]:
     source, version = ls.document(uri)
     text, name = source.text, source.name
     progress = await ls.start_progress(f"Dumping {label}", progress_token)
-    options = DumpOptions(limit=limit, filter=filter_ or None)
+    options = DumpOptions(limit=limit, filter=filter_ or None, anonymize=anonymize)
     try:
         change = await ls.django.run(
             lambda: insert_dump(text, label, line=line, options=options, name=name, progress=progress)
@@ -184,7 +185,7 @@ async def resolve(ls: DumpscriptServer, action: types.CodeAction) -> types.CodeA
 
 async def cmd_dump_model(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
     """``{"uri", "line" (1-based; default: end of run()), "label", "filter", "limit",
-    "progressToken"}``: insert the rows into the document and apply the edit."""
+    "anonymize", "progressToken"}``: insert the rows into the document and apply the edit."""
     args = argument(arguments)
     limit = args.get("limit", ls.row_limit)
     try:
@@ -196,6 +197,7 @@ async def cmd_dump_model(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any
             int(limit) if limit else None,
             args.get("filter"),
             args.get("progressToken"),
+            bool(args.get("anonymize")),
         )
     except EXPECTED as error:
         return failed(ls, error)

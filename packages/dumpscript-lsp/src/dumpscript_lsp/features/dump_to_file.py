@@ -35,8 +35,9 @@ async def cmd_check_target(ls: DumpscriptServer, *arguments: Any) -> dict[str, A
 
 
 async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
-    """``{"labels": [...], "path", "limit"?, "replace"?, "progressToken"?}``: write a new
-    script, then ask the editor to show it. A file that exists is replaced only once the user
+    """``{"labels": [...], "path", "limit"?, "anonymize"?, "replace"?, "progressToken"?}``:
+    write a new script (with fake values in place of personal data: ``anonymize``), then ask
+    the editor to show it. A file that exists is replaced only once the user
     says so (or with ``replace``)."""
     args = argument(arguments)
     path = Path(args["path"]).expanduser()
@@ -50,7 +51,10 @@ async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, A
     try:
         lines = await ls.django.run(
             lambda: write_script(
-                path, *labels, options=DumpOptions(limit=limit), progress=progress or Progress(enabled=False)
+                path,
+                *labels,
+                options=DumpOptions(limit=limit, anonymize=bool(args.get("anonymize"))),
+                progress=progress or Progress(enabled=False),
             )
         )
     except EXPECTED as error:

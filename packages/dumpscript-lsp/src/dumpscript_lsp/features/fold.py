@@ -34,7 +34,8 @@ async def actions(
     return [action]
 
 
-def _action(source: Source, uri: str, version: int | None, first: int, last: int) -> types.CodeAction | None:
+def find_run(source: Source, first: int, last: int) -> Run | None:
+    """The run in lines ``first``-``last`` (a cursor line: the run around it), if any."""
     # A cursor that moves inside a run already found (same document version) asks nothing new.
     known: list[Run] = source.__dict__.setdefault("_lsp_runs", [])
     run = next(
@@ -48,8 +49,19 @@ def _action(source: Source, uri: str, version: int | None, first: int, last: int
             return None
         if first == last:
             known.append(run)
+    return run
+
+
+def title(run: Run) -> str:
+    return f"Convert to generator loop ({len(run.blocks)} {run.model} blocks)"
+
+
+def _action(source: Source, uri: str, version: int | None, first: int, last: int) -> types.CodeAction | None:
+    run = find_run(source, first, last)
+    if run is None:
+        return None
     return types.CodeAction(
-        title=f"Convert to generator loop ({len(run.blocks)} {run.model} blocks)",
+        title=title(run),
         kind=KIND,
         data={"action": "fold", "uri": uri, "version": version, "first": first, "last": last},
     )

@@ -6,7 +6,8 @@ text edits that make it (an editor applies those), with every byte outside them 
 * :func:`fold_loop` (:mod:`~dumpscript.transforms.fold_loop`): a run of similar object
   blocks → a ``for`` loop that creates the same objects.
 * :func:`grow_loop` (:mod:`~dumpscript.transforms.grow_loop`): set how many objects a
-  ``range(N)`` loop creates.
+  ``range(N)`` loop creates; a loop over captured rows keeps them and gets a loop that makes
+  up the rest (:mod:`~dumpscript.transforms.grow_table`, needs Django set up).
 * :func:`insert_dump` (:mod:`~dumpscript.transforms.insert_dump`): insert rows from the
   database into a script (needs Django set up).
 """

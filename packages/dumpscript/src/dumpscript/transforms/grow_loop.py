@@ -3,8 +3,9 @@
 The seed's promise, "create 1,000s of entries with a for loop", as one edit: every field of
 such a loop is a constant or an expression of the counter, so any count keeps working code.
 
-Does not handle: loops that iterate a table of values (``for name, email in [...]``; add rows
-to the table instead, the error says so); loops whose count is not a literal integer;
+A loop over a table of captured rows (``for name, email in [...]``) keeps its rows and gets a
+loop that makes up the rest (:mod:`.grow_table`). Does not handle: loops whose count is not a
+literal integer;
 shrinking a loop below an index that later code uses (``polls[5]``; an error names the line).
 """
 
@@ -20,8 +21,9 @@ from dumpscript.transforms._source import Change, Source, TextEdit, apply_edits
 class GrowLoop:
     """Set the count of the ``range(N)`` loop at a line."""
 
-    def __init__(self, source: Source, line: int) -> None:
+    def __init__(self, source: Source, line: int, seed: int = 0) -> None:
         self.source = source
+        self.seed = seed
         loops = [
             node
             for node in ast.walk(source.tree)
@@ -30,6 +32,9 @@ class GrowLoop:
         if not loops:
             raise TransformError(f"{source.name}, line {line}: no for loop here")
         self.loop = max(loops, key=lambda node: node.lineno)
+        grown = generated_after(source.tree, self.loop)
+        if grown is not None:  # a table grown before: change how far its generated loop goes
+            self.loop = grown
 
     def change(self, count: int) -> Change:
         loop, source = self.loop, self.source
@@ -40,15 +45,20 @@ class GrowLoop:
             isinstance(iterable, ast.Call)
             and isinstance(iterable.func, ast.Name)
             and iterable.func.id == "range"
-            and len(iterable.args) == 1
-            and isinstance(iterable.args[0], ast.Constant)
-            and type(iterable.args[0].value) is int
+            and len(iterable.args) in (1, 2)
+            and all(isinstance(arg, ast.Constant) and type(arg.value) is int for arg in iterable.args)
         ):
+            from dumpscript.transforms.grow_table import GrowTable
+
+            return GrowTable(source, loop).change(count, self.seed)
+        number = iterable.args[-1]  # range(N), or range(captured, N) after a table
+        assert isinstance(number, ast.Constant)
+        captured = iterable.args[0].value if len(iterable.args) == 2 else None  # type: ignore[attr-defined]
+        if captured is not None and count <= captured:
             raise TransformError(
-                f"{source.name}, line {loop.lineno}: the loop iterates a table of values, not range(N); "
-                "add rows to its table to create more objects"
+                f"{source.name}, line {loop.lineno}: the rows above make {captured} already; "
+                "to create fewer, delete rows from their table"
             )
-        number = iterable.args[0]
         items = self._items()
         if items is not None:
             for node in ast.walk(source.tree):
@@ -67,6 +77,11 @@ class GrowLoop:
         start, end = source.span(number)
         edit = TextEdit(start, end, str(count))
         summary = f"The loop at line {loop.lineno} now creates {count} objects (was {number.value!r})"
+        if captured is not None:
+            summary = (
+                f"The loop at line {loop.lineno} now makes up {count - captured:,} objects after the {captured} "
+                f"captured rows: {count:,} in all (was {number.value!r})"
+            )
         return Change(apply_edits(source.text, [edit]), (edit,), summary, number.lineno, number.lineno)
 
     def _items(self) -> str | None:
@@ -82,14 +97,43 @@ class GrowLoop:
         return None
 
 
-def grow_loop(text: str, line: int, count: int, *, name: str = "<script>") -> Change:
-    """Make the ``for ... in range(N)`` loop at ``line`` create ``count`` objects."""
+def _is_table(loop: ast.For) -> bool:
+    """``for ... in [rows]`` or ``for i, ... in enumerate([rows])``."""
+    iterable = loop.iter
+    if isinstance(iterable, ast.Call) and getattr(iterable.func, "id", "") == "enumerate" and iterable.args:
+        iterable = iterable.args[0]
+    return isinstance(iterable, ast.List)
+
+
+def generated_after(tree: ast.Module, loop: ast.For) -> ast.For | None:
+    """The ``for i in range(captured, N)`` loop that a grow added right after a table loop."""
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and loop in body:
+            index = body.index(loop)
+            after = body[index + 1] if index + 1 < len(body) else None
+            if (
+                isinstance(after, ast.For)
+                and isinstance(after.iter, ast.Call)
+                and getattr(after.iter.func, "id", "") == "range"
+                and len(after.iter.args) == 2
+                and _is_table(loop)
+            ):
+                return after
+    return None
+
+
+def grow_loop(text: str, line: int, count: int, *, name: str = "<script>", seed: int = 0) -> Change:
+    """Make the loop at ``line`` create ``count`` objects: a ``range(N)`` loop counts to
+    ``count``; a loop over a table of captured rows keeps them and gets a loop that makes up
+    the rest, a generator per field (needs Django set up: :mod:`.grow_table`), seeded with
+    ``seed``."""
     source = Source(text, name)
     # Parse the statement at the line, then the whole loop, then the lines that index its list.
     source.focus([(line, line)])
     loop = GrowLoop(source, line).loop
-    source.focus([(loop.lineno, loop.lineno)])
-    grow = GrowLoop(source, line)
+    source.focus([(loop.lineno, (loop.end_lineno or loop.lineno) + 1)])
+    grow = GrowLoop(source, line, seed)
     items = grow._items()
     if items is not None:
         end = source.line_end(grow.loop.end_lineno or grow.loop.lineno)
@@ -97,5 +141,5 @@ def grow_loop(text: str, line: int, count: int, *, name: str = "<script>") -> Ch
         later = sorted({source.position(m.start())[0] + 1 for m in pattern.finditer(source.text, end)})
         if later:
             source.focus([(loop.lineno, loop.lineno), *((n, n) for n in later)])
-            grow = GrowLoop(source, line)
+            grow = GrowLoop(source, line, seed)
     return grow.change(count)

@@ -104,6 +104,10 @@ class RowReader:
         found = self.graph.rows(model, sorted(keys, key=sort_key), [*names, *flags])
         if spots:
             found = (_json_null(row, spots, len(names) + 1) for row in found)
+        anonymizer = self.graph.selection.anonymizer
+        if anonymizer is not None and anonymizer.fields(model):
+            replaced = anonymizer.columns(model, names)
+            found = (anonymizer.row(model, replaced, row) for row in found)
         rows = {row[0]: row for row in found}
         for position, key in enumerate(keys, start):
             row = rows.get(key)

@@ -68,6 +68,17 @@ class Command(BaseCommand):
             "field (else all fields) and update them",
         )
         parser.add_argument(
+            "--anonymize",
+            action="store_true",
+            help="write fake values in place of personal data (names, e-mails, phones, addresses, free text, "
+            "and the fields DUMPSCRIPT_ANONYMIZE names); needs Faker",
+        )
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="with --anonymize: refuse while a text field that may hold personal data has no rule",
+        )
+        parser.add_argument(
             "--all-fields",
             action="store_true",
             help="write every field, also those whose value is the one the model sets by default",
@@ -124,6 +135,8 @@ class Command(BaseCommand):
             save_each=options["save_each"],
             all_fields=options["all_fields"],
             upsert=options["upsert"],
+            anonymize=options["anonymize"],
+            strict=options["strict"],
             lookups=lookups,
             filter=_filters(options["filter"]) or None,
         )
