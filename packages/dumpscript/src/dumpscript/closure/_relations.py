@@ -70,6 +70,8 @@ def _from_rel(model: Model, rel: ForeignObjectRel) -> Reverse | None:
     if not isinstance(related, type) or related._meta.auto_created:
         return None  # links of an automatic many-to-many table: written by the graph
     field: Any = rel.field
+    if _is_generic_relation(field):
+        return None  # the other side of a generic relation: a forward relation, seen from here
     accessor = rel.get_accessor_name()
     query_name = field.related_query_name()
     names = tuple(

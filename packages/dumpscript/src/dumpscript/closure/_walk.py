@@ -178,9 +178,11 @@ class Walk:
         result = []
         for key in keys:
             try:
-                result.append(object_id.to_python(key))
+                value = object_id.to_python(key)
             except (ValidationError, TypeError, ValueError):
                 continue
+            if str(value) == str(key):  # not a key of another type made to fit (a UUID as an integer)
+                result.append(value)
         return result
 
     def _content_type(self, model: Model) -> int | None:
