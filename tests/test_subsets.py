@@ -286,3 +286,9 @@ def test_a_subset_round_trips_into_an_empty_database_and_one_with_other_rows(dbs
     after = Snapshot("other").contents()
     assert not before - after  # nothing that was there is touched
     assert after - before == subset
+
+
+def test_a_queryset_of_another_database_is_refused(dbs: Databases) -> None:
+    with pytest.raises(SelectionError, match=r"reads database 'other' and the dump reads 'default'"):
+        dump_script(m.Author.objects.using("other").all())
+    assert "Author(" not in dump_script(m.Author.objects.using("other").all(), options=DumpOptions(using="other"))

@@ -237,10 +237,11 @@ def _querysets(given: Sequence[Label], using: str) -> dict[Model, models.QuerySe
         if isinstance(queryset, str):
             continue
         label = queryset.model._meta.label
-        if queryset._db is not None and queryset._db != using:
+        chosen = getattr(queryset, "_db", None)  # the database a .using() call chose, if any
+        if chosen is not None and chosen != using:
             raise SelectionError(
-                f"Cannot dump the {label} queryset: it reads database {queryset._db!r} and the dump reads "
-                f"{using!r}; give DumpOptions(using={queryset._db!r})"
+                f"Cannot dump the {label} queryset: it reads database {chosen!r} and the dump reads "
+                f"{using!r}; give DumpOptions(using={chosen!r})"
             )
         (model,) = _models_for(label)
         if model in result:
