@@ -138,10 +138,12 @@ def test_groups_users_and_permissions(dbs: Databases) -> None:
     editors.permissions.set(Permission.objects.filter(codename__in=["add_book", "change_book"]))
     Group.objects.create(name="others")
     for name in ("ada", "bob"):
-        user = User.objects.create(username=name, date_joined=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
+        user = User.objects.create(
+            username=name, date_joined=datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+        )
         user.groups.add(editors)
         user.user_permissions.set(Permission.objects.filter(codename="view_tag"))
-    User.objects.create(username="carl", date_joined=datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC))
+    User.objects.create(username="carl", date_joined=datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc))
     alone = dump("auth.Group", filter={"name": "editors"})
     assert "User(" not in alone and 'get_by_natural_key("add_book"' in alone.replace("\n", "").replace(" ", "")
     preview = preview_subset("auth.Group", options=DumpOptions(filter={"name": "editors"}))
