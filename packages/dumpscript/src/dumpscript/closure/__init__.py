@@ -55,9 +55,13 @@ def preview(selection: Selection, options: DumpOptions) -> SubsetPreview:
     """The closure of ``selection`` as :func:`close` computes it, step by step, with the rows
     of the relations it does not follow counted."""
     walk, expand = _walk(selection, options, preview=True)
+    if expand:
+        counted = {model: len(found) for model, found in walk.keys.items()}
+    else:
+        counted = {step.model: step.rows for step in walk.steps}
     totals = {
-        model._meta.label: len(found)
-        for model, found in sorted(walk.keys.items(), key=lambda item: item[0]._meta.label)
-        if found or model in selection.selected
+        model._meta.label: rows
+        for model, rows in sorted(counted.items(), key=lambda item: item[0]._meta.label)
+        if rows or model in selection.selected
     }
     return SubsetPreview(tuple(step.done() for step in walk.steps), totals, expand, options.depth)

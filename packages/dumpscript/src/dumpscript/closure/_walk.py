@@ -74,8 +74,8 @@ class _Step:
 class Walk:
     """The closure of ``selection`` under ``rules``: :attr:`keys` per model, :attr:`steps`.
 
-    ``expand=False`` reads the selected keys only; ``count_stopped`` counts the rows of the
-    relations not followed (for the preview)."""
+    ``expand=False`` counts the selected rows only (:attr:`keys` stays empty); ``count_stopped``
+    counts the rows of the relations not followed (for the preview)."""
 
     def __init__(
         self, selection: Selection, rules: Rules, using: str, *, expand: bool = True, count_stopped: bool = False
@@ -96,6 +96,9 @@ class Walk:
         queue: deque[tuple[_Step, list[Any], int]] = deque()
         roots = []
         for model in sorted(self.selection.selected, key=lambda m: m._meta.label):
+            if not self.expand:  # whole models: their rows are counted, not kept
+                roots.append(_Step(model, rows=self.selection.rows(model, self.using).count()))
+                continue
             seen = self.keys.setdefault(model, set())
             before = len(seen)
             rows = self.selection.rows(model, self.using).values_list(
@@ -105,8 +108,7 @@ class Walk:
             seen.update(new)
             root = _Step(model, rows=len(seen) - before)
             roots.append(root)
-            if self.expand:
-                queue.append((root, sorted(new, key=sort_key), 0))
+            queue.append((root, sorted(new, key=sort_key), 0))
         while queue:
             step, keys, depth = queue.popleft()
             for relation in reverse_relations(step.model):
