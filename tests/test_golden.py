@@ -50,12 +50,18 @@ CASES: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
     "testapp_auth": (("testapp", "auth"), {}),
     "review_place": (("testapp.Review", "testapp.Place"), {}),
     "limit": (("testapp",), {"limit": 2}),
-    "filter": (("testapp",), {"filter": {"pk__gt": 1}}),
+    # Without the closure (dependents=False): what --filter and --pks selected before subsets.
+    "filter": (("testapp",), {"filter": {"pk__gt": 1}, "dependents": False}),
     "keep_pks": (("testapp",), {"keep_pks": True}),
     "all_fields": (("testapp",), {"all_fields": True}),
     "default_manager": (("testapp",), {"use_default_manager": True}),
     "exclude": (("testapp",), {"exclude": ["testapp.Book"]}),
-    "pks": (("testapp.Author",), {"pks": [5, 6]}),
+    "pks": (("testapp.Author",), {"pks": [5, 6], "dependents": False}),
+    "subset_pks": (("testapp.Author",), {"pks": [5, 6]}),  # the authors and what belongs to them
+    "subset_follow": (
+        ("testapp.Author",),
+        {"filter": {"name": "Ada Lovelace"}, "follow": ["testapp.Author.mentees"], "no_follow": ["testapp.Edition"]},
+    ),
     "save_each": (("testapp",), {"save_each": True}),
     "save_each_auth": (("auth",), {"save_each": True}),
     "natural_foreign_book": (("testapp.Book",), {"natural_foreign": True}),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Databases
-from dumpscript import dump_script, load_script
+from dumpscript import DumpOptions, dump_script, load_script
 from dumpscript.transforms import TransformError, insert_dump
 from testproject import sample
 from testproject.snapshot import Snapshot
@@ -338,7 +338,9 @@ def test_errors_leave_nothing_to_write(dbs: Databases) -> None:
 
 def test_a_queryset_selects_the_rows(dbs: Databases) -> None:
     _authors_and_books()
-    change = insert_dump("", queryset=m.Author.objects.filter(name="Bob"))
+    with_books = insert_dump("", queryset=m.Author.objects.filter(name="Bob"))
+    assert "Book(" in with_books.text  # a subset: Bob and the rows that belong to him
+    change = insert_dump("", queryset=m.Author.objects.filter(name="Bob"), options=DumpOptions(dependents=False))
     assert change.text == src(
         """
         from testproject.testapp.models import Author

@@ -5,8 +5,9 @@
 tools that edit it further; ``load_script(path)`` runs a script in one transaction.
 """
 
-from dumpscript._api import check_output_name, dump_module, dump_script, write_script
+from dumpscript._api import check_output_name, dump_module, dump_script, preview_subset, write_script
 from dumpscript._progress import Progress
+from dumpscript.closure import StoppedRelation, SubsetPreview, SubsetStep
 from dumpscript.errors import (
     ConflictError,
     CycleError,
@@ -36,6 +37,9 @@ __all__ = [
     "Progress",
     "ScriptError",
     "SelectionError",
+    "StoppedRelation",
+    "SubsetPreview",
+    "SubsetStep",
     "TransformError",
     "UnsupportedValueError",
     "check_output_name",
@@ -43,6 +47,7 @@ __all__ = [
     "dump_script",
     "encode_python",
     "load_script",
+    "preview_subset",
     "register_encoder",
     "register_ids",
     "write_script",

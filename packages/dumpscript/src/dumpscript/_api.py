@@ -18,18 +18,19 @@ from django.apps import apps
 from django.db import connections, transaction
 
 from dumpscript._progress import NO_PROGRESS, Progress
+from dumpscript.closure import SubsetPreview, close, preview
 from dumpscript.errors import DumpscriptError, OutputNameError
 from dumpscript.graph import Graph
 from dumpscript.options import DumpOptions
 from dumpscript.ordering import order
 from dumpscript.plan import Plan
-from dumpscript.selection import select
+from dumpscript.selection import Label, select
 from dumpscript.writer import ScriptWriter, TextSink
 
 
-def plan_dump(labels: tuple[str, ...], options: DumpOptions, progress: Progress = NO_PROGRESS) -> tuple[Graph, Plan]:
-    """The stages before the writer: options → selection → graph → ordering → plan."""
-    selection = select(labels, options)
+def plan_dump(labels: tuple[Label, ...], options: DumpOptions, progress: Progress = NO_PROGRESS) -> tuple[Graph, Plan]:
+    """The stages before the writer: options → selection → closure → graph → ordering → plan."""
+    selection = close(select(labels, options), options)
     graph = Graph(selection, using=options.using, keep_pks=options.keep_pks, progress=progress)
     if options.anonymize:  # the rows the script writes, of the selected models and those they need
         from dumpscript.generate import Anonymizer
@@ -40,15 +41,17 @@ def plan_dump(labels: tuple[str, ...], options: DumpOptions, progress: Progress 
     return graph, Plan(graph, order(graph))
 
 
-def dump_module(*labels: str, options: DumpOptions | None = None) -> cst.Module:
-    """The script that recreates the rows of ``labels`` (``app`` or ``app.Model``) as a LibCST
-    module, for tools that edit it further: :func:`dump_script`'s text, parsed."""
+def dump_module(*labels: Label, options: DumpOptions | None = None) -> cst.Module:
+    """The script that recreates the rows of ``labels`` (``app``, ``app.Model`` or a queryset)
+    as a LibCST module, for tools that edit it further: :func:`dump_script`'s text, parsed."""
     return cst.parse_module(dump_script(*labels, options=options))
 
 
-def dump_script(*labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS) -> str:
-    """The script text for ``labels``: the same text as ``dump_module(...).code``, written
-    faster (the blocks of values are written as text, not built as nodes first)."""
+def dump_script(*labels: Label, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS) -> str:
+    """The script text for ``labels`` (``app``, ``app.Model``, or a queryset: its rows and,
+    unless ``options.dependents`` is False, the rows that belong to them): the same text as
+    ``dump_module(...).code``, written faster (the blocks of values are written as text, not
+    built as nodes first)."""
     out = io.StringIO()
     write_stream(out, *labels, options=options, progress=progress)
     return out.getvalue()
@@ -61,7 +64,7 @@ def _workers(options: DumpOptions) -> int:
 
 
 def write_stream(
-    out: TextSink, *labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS
+    out: TextSink, *labels: Label, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS
 ) -> int:
     """Write the script for ``labels`` to ``out`` in flat memory; returns its number of lines."""
     options = options or DumpOptions()
@@ -81,6 +84,16 @@ def write_stream(
             return writer.write(out)
     finally:
         progress.finish()
+
+
+def preview_subset(*labels: Label, options: DumpOptions | None = None) -> SubsetPreview:
+    """What a dump of ``labels`` with ``options`` selects, without writing the script or reading
+    the rows (key-only and count queries): each selected model, the rows the closure adds
+    through each reverse relation, and the relations it does not follow with their row counts
+    (``dumpscript --plan`` prints its :meth:`~SubsetPreview.text`)."""
+    options = options or DumpOptions()
+    with snapshot(options.using):
+        return preview(select(labels, options), options)
 
 
 @contextlib.contextmanager
@@ -126,7 +139,7 @@ def check_output_name(path: str | os.PathLike[str]) -> None:
 
 
 def write_script(
-    path: str | os.PathLike[str], *labels: str, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS
+    path: str | os.PathLike[str], *labels: Label, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS
 ) -> int:
     """Dump ``labels`` to ``path`` atomically: on any error no file is written or replaced.
     Returns the number of lines written."""

@@ -56,7 +56,22 @@ class DumpOptions:
     anonymize: bool = False
     """Write fake values in place of personal data (names, e-mails, phones, addresses, free
     text, and the fields the ``DUMPSCRIPT_ANONYMIZE`` setting names), the same fake value for
-    the same original every time; the script holds literal values (see :doc:`values`)."""
+    the same original every time; the script holds literal values (see :doc:`generate`)."""
     strict: bool = False
     """With ``anonymize``: refuse to dump while a text field that may hold personal data has no
     rule in ``DUMPSCRIPT_ANONYMIZE``, naming each such field."""
+    dependents: bool | None = None
+    """Add the rows that belong to the selected ones, transitively: the rows that point at them
+    through a relation a delete would cascade along (``on_delete=CASCADE``, generic
+    relations), and the relations ``follow`` names (see :doc:`subsets`). None (the default):
+    on when rows are picked (``pks``, ``filter``, a queryset) or when ``follow``, ``no_follow``
+    or ``depth`` is given; off for whole models."""
+    follow: Sequence[str] = ()
+    """Reverse relations to follow besides the cascading ones, as ``app.Model.relation``
+    (the accessor name such as ``shop.Customer.orders``, the related query name, or the field
+    that points here as ``shop.Customer.Review.customer``)."""
+    no_follow: Sequence[str] = ()
+    """Relations (``app.Model.relation``), models (``app.Model``) or apps (``app``) the
+    closure does not follow into. The most specific rule wins."""
+    depth: int | None = None
+    """At most this many reverse hops from the selected rows (None: no limit)."""

@@ -126,11 +126,23 @@ class Selection:
     left_out: tuple[str, ...] = ()
     """Models of the selected apps that have no table in the database (not migrated, or a
     model the database cannot create), left out: one line each, for the user."""
+    querysets: dict[Model, models.QuerySet[Any]] = field(default_factory=dict)
+    """Models selected by a queryset (the Python API): their rows are the queryset's rows."""
+    keys: dict[Model, Any] | None = None
+    """Set by the closure (:func:`dumpscript.closure.close`): the sorted primary keys of every
+    selected model, instead of the rows that :meth:`rows` reads."""
+
+    @property
+    def subset(self) -> bool:
+        """Rows are picked (by keys, a filter or a queryset), not whole models."""
+        return self.pks is not None or bool(self.filter) or bool(self.querysets)
 
     def rows(self, model: Model, using: str) -> models.QuerySet[Any]:
         """The rows of a selected model, by primary key: the options' keys, filter and limit."""
         manager = model._default_manager if self.use_default_manager else model._base_manager
         queryset = manager.using(using).order_by("pk")
+        if model in self.querysets:
+            queryset = queryset.filter(pk__in=self.querysets[model].values("pk"))
         if self.pks is not None:
             queryset = queryset.filter(pk__in=self.pks)
         if self.filter:
@@ -179,8 +191,14 @@ class Selection:
         return ()
 
 
-def select(labels: Sequence[str], options: DumpOptions) -> Selection:
-    """The selection that ``labels`` (``app`` or ``app.Model``) and ``options`` make."""
+Label = str | models.QuerySet[Any]
+"""What names a selection: ``app``, ``app.Model``, or a queryset (its rows)."""
+
+
+def select(given: Sequence[Label], options: DumpOptions) -> Selection:
+    """The selection that ``given`` (``app``, ``app.Model`` or a queryset) and ``options`` make."""
+    querysets = _querysets(given, options.using)
+    labels = [label if isinstance(label, str) else label.model._meta.label for label in given]
     models_ = resolve(labels, options.exclude)
     if options.pks is not None and (len(labels) != 1 or "." not in labels[0]):
         raise SelectionError("Primary keys can only be given with a single app.Model label")
@@ -213,7 +231,28 @@ def select(labels: Sequence[str], options: DumpOptions) -> Selection:
         lookups=_lookup_models(options.lookups or {}),
         upsert=options.upsert,
         keep_pks=options.keep_pks,
+        querysets=querysets,
     )
+
+
+def _querysets(given: Sequence[Label], using: str) -> dict[Model, models.QuerySet[Any]]:
+    """The querysets among ``given``, by concrete model; each must read database ``using``."""
+    result: dict[Model, models.QuerySet[Any]] = {}
+    for queryset in given:
+        if isinstance(queryset, str):
+            continue
+        label = queryset.model._meta.label
+        chosen = getattr(queryset, "_db", None)  # the database a .using() call chose, if any
+        if chosen is not None and chosen != using:
+            raise SelectionError(
+                f"Cannot dump the {label} queryset: it reads database {chosen!r} and the dump reads "
+                f"{using!r}; give DumpOptions(using={chosen!r})"
+            )
+        (model,) = _models_for(label)
+        if model in result:
+            raise SelectionError(f"Cannot dump two querysets of {model._meta.label}: combine them with |")
+        result[model] = queryset
+    return result
 
 
 def is_unique_together(model: Model, names: tuple[str, ...]) -> bool:

@@ -17,11 +17,11 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections, models
-from django.db.models import ExpressionWrapper, F
 
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript._types import AnyField, AnyManyToMany
 from dumpscript.errors import DumpscriptError
+from dumpscript.graph._keys import KeyColumns
 from dumpscript.graph._objects import Collector, Keys, Objects, key_array, sort_key, sorted_keys
 from dumpscript.graph._relations import (
     Lookup,
@@ -78,7 +78,8 @@ class Graph:
         self._fields: dict[Model, list[AnyField]] = {}
         self._references: dict[Model, tuple[list[str], list[Reference]]] = {}
         self._ct_cache: dict[int, Model | None] = {}
-        self._stored: dict[Model, bool] = {}
+        self.keys = KeyColumns(using)
+        """How keys are read (:class:`~dumpscript.graph._keys.KeyColumns`)."""
         self.by_value: dict[tuple[Model, str], dict[Any, Any]] = {}
         """``(model, field attname) → {value: primary key or None}`` for references by a field."""
         _Closure(self).run()
@@ -205,34 +206,10 @@ class Graph:
         return self._references[model]
 
     def stored_keys(self, model: Model) -> bool:
-        """The keys of ``model`` are read as the database stores them: its primary key's
-        values are of a type of the project that cannot be hashed or ordered (a wrapper)."""
-        if model not in self._stored:
-            pk = model._meta.pk
-            stored = False
-            if pk is not None and not type(pk).__module__.startswith("django.") and hasattr(pk, "from_db_value"):
-                value = model._base_manager.using(self.using).values_list("pk", flat=True).first()
-                try:
-                    hash(value)
-                    stored = value is not None and bool(value < value)  # orderable?
-                except TypeError:
-                    stored = True
-            self._stored[model] = stored
-        return self._stored[model]
+        return self.keys.stored_keys(model)
 
     def columns(self, model: Model, names: Sequence[Any]) -> list[Any]:
-        """``names`` as ``values_list`` columns: the keys of models with :meth:`stored_keys` (the
-        primary key, foreign keys to it) read as stored, past the field's ``from_db_value``."""
-        result = []
-        for name in names:
-            if isinstance(name, str):
-                field: Any = model._meta.pk if name == "pk" else model._meta.get_field(name)
-                target = field.target_field if field.is_relation and not field.many_to_many else field
-                owner = concrete_of(target.model) if target is not None and target.primary_key else None
-                if owner is not None and self.stored_keys(owner):
-                    name = ExpressionWrapper(F(name), output_field=models.Field())
-            result.append(name)
-        return result
+        return self.keys.columns(model, names)
 
     def content_model(self, ct_id: Any) -> Model | None:
         """The model of a content type id (None for a content type that no longer exists)."""
@@ -318,11 +295,7 @@ class _Closure:
             label = model._meta.label
             found = Collector()
             chunk: list[Any] = []
-            for pk in (
-                self.selection.rows(model, self.using)
-                .values_list(*self.graph.columns(model, ["pk"]), flat=True)
-                .iterator(chunk_size=2000)
-            ):
+            for pk in self._selected_keys(model):
                 chunk.append(pk)
                 if len(chunk) == 2000:
                     found.extend(_uncovered(model, root, family, chunk))
@@ -333,6 +306,13 @@ class _Closure:
             keys = found.keys()
             if len(keys):
                 self.graph.add(model, keys, outside=False, named=False)
+
+    def _selected_keys(self, model: Model) -> Iterator[Any]:
+        """The keys of the selected rows of ``model``: those the closure found, else read."""
+        if self.selection.keys is not None:
+            return iter(self.selection.keys.get(model, ()))
+        rows = self.selection.rows(model, self.using).values_list(*self.graph.columns(model, ["pk"]), flat=True)
+        return rows.iterator(chunk_size=2000)
 
     def _link_second_children(self) -> None:
         """A parent row that objects of two models share (a place that is a restaurant *and* a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import io
 import os
@@ -13,7 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
-from dumpscript import DumpOptions, DumpscriptError, write_script
+from dumpscript import DumpOptions, DumpscriptError, preview_subset, write_script
 from dumpscript._api import write_atomic, write_stream
 from dumpscript._progress import Progress
 
@@ -102,6 +103,36 @@ class Command(BaseCommand):
             "--limit", type=int, metavar="N", help="at most N rows of each selected model (the first by primary key)"
         )
         parser.add_argument(
+            "--dependents",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="add the rows that belong to the selected ones (what a delete would cascade to, and the "
+            "relations --follow names); default: on when rows are picked with --pks or --filter",
+        )
+        parser.add_argument(
+            "--follow",
+            action="append",
+            default=[],
+            metavar="app.Model.relation",
+            help="also follow this reverse relation (accessor or related query name, e.g. shop.Customer.reviews)",
+        )
+        parser.add_argument(
+            "--no-follow",
+            action="append",
+            default=[],
+            metavar="app[.Model[.relation]]",
+            help="do not follow this reverse relation, nor into this model or app",
+        )
+        parser.add_argument(
+            "--depth", type=int, metavar="N", help="follow at most N reverse relations from the selected rows"
+        )
+        parser.add_argument(
+            "--plan",
+            action="store_true",
+            help="print the rows the selection holds, as a tree of the relations followed and not followed; "
+            "write no script (counts and keys only: no row is read)",
+        )
+        parser.add_argument(
             "--into",
             metavar="SCRIPT",
             help="insert the rows into this existing script (imports merged, names continued, objects it "
@@ -139,6 +170,10 @@ class Command(BaseCommand):
             strict=options["strict"],
             lookups=lookups,
             filter=_filters(options["filter"]) or None,
+            dependents=options["dependents"],
+            follow=options["follow"],
+            no_follow=options["no_follow"],
+            depth=options["depth"],
         )
         output = options["output"]
         stream: Any = getattr(self.stderr, "_out", sys.stderr)  # the stream under Django's wrapper
@@ -147,8 +182,12 @@ class Command(BaseCommand):
             raise CommandError("Give either --into SCRIPT (insert into a script) or --output FILE, not both")
         if (options["at"] is not None or options["dry_run"]) and not options["into"]:
             raise CommandError("--at and --dry-run go with --into SCRIPT")
+        if options["plan"] and (options["into"] or output):
+            raise CommandError("--plan prints the selection and writes no script: drop --output and --into")
         try:
-            if options["into"]:
+            if options["plan"]:
+                self.stdout.write(preview_subset(*labels, options=dump_options).text(), ending="")
+            elif options["into"]:
                 self._insert(Path(options["into"]), labels, dump_options, options)
             elif output:
                 count = write_script(output, *labels, options=dump_options, progress=progress)
