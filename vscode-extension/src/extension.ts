@@ -56,6 +56,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   register("dumpscript.editor.dumpToFileAnonymized", (args?: unknown) =>
     dumpToFile({ ...(args as DumpToFileArgs | undefined), anonymize: true }),
   );
+  register("dumpscript.editor.dumpSubset", () => dumpSubset());
   register("dumpscript.editor.growLoop", (count?: unknown) => growLoop(count as number | undefined));
   register("dumpscript.editor.dumpModelHere", (label?: unknown) => dumpModelHere(label as string | undefined));
   register("dumpscript.editor.convertToLoop", () => convertToLoop());
@@ -428,6 +429,39 @@ interface DumpToFileArgs {
   labels?: string[];
   path?: string;
   anonymize?: boolean;
+  filter?: string[];
+}
+
+/** A subset: a model, the rows (lookups), the server's preview of what belongs to them (a
+ * modal with the tree), then the dump. */
+async function dumpSubset(): Promise<unknown> {
+  const labels = await pickModels(false);
+  if (!labels) {
+    return undefined;
+  }
+  const typed = await vscode.window.showInputBox({
+    title: `Which ${labels[0]} rows? (and what belongs to them)`,
+    prompt: "Field lookups, comma-separated: pk=3, or customer__name__startswith=A, status=open",
+    value: "pk=1",
+  });
+  if (!typed) {
+    return undefined;
+  }
+  const filter = typed.split(",").map((part) => part.trim()).filter(Boolean);
+  const preview = await server<{ error?: string; text?: string }>("dumpscript.previewSubset", { labels, filter });
+  if (reportFailure(preview)) {
+    return preview;
+  }
+  output.appendLine(preview?.text ?? "");
+  const answer = await vscode.window.showInformationMessage(
+    `dumpscript: ${labels[0]} where ${filter.join(", ")}`,
+    { modal: true, detail: preview?.text ?? "" },
+    "Dump",
+  );
+  if (answer !== "Dump") {
+    return { cancelled: true };
+  }
+  return dumpToFile({ labels, filter });
 }
 
 interface TargetCheck {
@@ -481,6 +515,7 @@ async function dumpToFile(args?: DumpToFileArgs): Promise<unknown> {
       labels,
       path: absolute,
       anonymize: args?.anonymize === true,
+      filter: args?.filter,
       progressToken,
     }),
   );

@@ -376,6 +376,27 @@ try {
   await page.keyboard.press("Escape");
   await sleep(1000);
 
+  // A subset: Ada and what belongs to her, previewed before the dump.
+  const adaScript = path.join(workspace, "ada_data.py");
+  await palette("Dumpscript: Dump Some Rows and What Belongs to Them to a New Script…");
+  await quickPick("polls.Author");
+  await page.locator(".quick-input-widget input").fill("name=Ada Lovelace");
+  await sleep(300);
+  await page.keyboard.press("Enter");
+  const plan = page.locator(".monaco-dialog-box");
+  await plan.waitFor({ timeout: 30000 });
+  const planText = await plan.innerText();
+  check(planText.includes("polls.Author.polls → polls.Poll: 2 rows") && planText.includes("polls.Poll.choices → polls.Choice: 6 rows"), "the subset's preview shows what belongs to the rows");
+  await shot("21-subset-preview");
+  await plan.locator(".monaco-button", { hasText: "Dump" }).first().click();
+  await quickPick("ada_data.py", null);
+  await waitFor(() => fs.existsSync(adaScript), "the subset's script on disk");
+  const subset = fs.readFileSync(adaScript, "utf-8");
+  check(subset.includes("Ada Lovelace") && subset.includes("Favourite database?") && !subset.includes("Tabs or"), "the subset holds Ada and her polls, not Grace's poll");
+  await notification("ada_data.py (");
+  await page.keyboard.press("Escape");
+  await sleep(1000);
+
   // Dumping to a name that shadows a module: refused while the input box is still open.
   const handBefore = fs.readFileSync(hand, "utf-8");
   await palette("Dumpscript: Dump App or Model to a New Script");

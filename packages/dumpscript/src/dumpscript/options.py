@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS
+
+from dumpscript.errors import SelectionError
+
+_NEXT_LOOKUP = re.compile(r",\s*(?=\w+=)")
+"""Where one lookup of ``"pk__in=1,2, status=open"`` ends: a comma before ``name=``."""
+
+
+def parse_filters(specs: str | Sequence[str]) -> dict[str, Any]:
+    """``["question__startswith=What", "pk__in=1,2"]`` (or the same as one text, separated by
+    commas) → ``QuerySet.filter`` keyword arguments; ``__in`` takes a comma-separated list,
+    ``__isnull`` true or false."""
+    if isinstance(specs, str):
+        specs = [part for part in _NEXT_LOOKUP.split(specs.strip()) if part]
+    result: dict[str, Any] = {}
+    for spec in specs:
+        key, equal, value = spec.partition("=")
+        key = key.strip()
+        if not equal or not key:
+            raise SelectionError(f"Cannot filter by {spec!r}: write it as field__lookup=value")
+        if key.endswith("__in"):
+            result[key] = [part.strip() for part in value.split(",")]
+        elif key.endswith("__isnull"):
+            if value.strip().lower() not in ("true", "false"):
+                raise SelectionError(f"Cannot filter by {spec!r}: __isnull takes true or false")
+            result[key] = value.strip().lower() == "true"
+        else:
+            result[key] = value
+    return result
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,28 @@ def kind(error: Exception) -> types.MessageType:
     return types.MessageType.Info if isinstance(error, NothingToInsert) else types.MessageType.Error
 
 
+def dump_options(args: dict[str, Any], **defaults: Any) -> Any:
+    """The :class:`~dumpscript.DumpOptions` a dump command's argument asks for: ``limit``,
+    ``filter`` (a dictionary of lookups, a list of ``field__lookup=value``, or one text of
+    them), ``pks``, ``anonymize``, ``follow``, ``noFollow``, ``depth``."""
+    from dumpscript import DumpOptions
+    from dumpscript.options import parse_filters
+
+    filter_ = args.get("filter")
+    if filter_ is not None and not isinstance(filter_, dict):
+        filter_ = parse_filters(filter_)
+    limit = args.get("limit", defaults.get("limit"))
+    return DumpOptions(
+        limit=int(limit) if limit else None,
+        filter=filter_ or None,
+        pks=args.get("pks"),
+        anonymize=bool(args.get("anonymize")),
+        follow=tuple(args.get("follow") or ()),
+        no_follow=tuple(args.get("noFollow") or ()),
+        depth=args.get("depth"),
+    )
+
+
 COUNTS_FOR = 30.0
 """Seconds a row count is reused (the light bulb asks on every cursor move)."""
 _counted: dict[str, tuple[float, int]] = {}

@@ -15,7 +15,7 @@ from dumpscript import DumpOptions
 from dumpscript.transforms import Source, insert_dump, model_index
 from dumpscript_lsp.base import DumpscriptServer
 from dumpscript_lsp.documents import lines_of, to_offset
-from dumpscript_lsp.features._common import EXPECTED, argument, counts, describe, failed, kind
+from dumpscript_lsp.features._common import EXPECTED, argument, counts, describe, dump_options, failed, kind
 from dumpscript_lsp.features.checks import looks_like_script
 from dumpscript_lsp.project import ProjectUnavailable
 
@@ -154,15 +154,12 @@ async def _change(
     uri: str,
     line: int | None,
     label: str,
-    limit: int | None,
-    filter_: dict[str, Any] | None = None,
+    options: DumpOptions,
     progress_token: str | None = None,
-    anonymize: bool = False,
 ) -> tuple[types.WorkspaceEdit, str]:
     source, version = ls.document(uri)
     text, name = source.text, source.name
     progress = await ls.start_progress(f"Dumping {label}", progress_token)
-    options = DumpOptions(limit=limit, filter=filter_ or None, anonymize=anonymize)
     try:
         change = await ls.django.run(
             lambda: insert_dump(text, label, line=line, options=options, name=name, progress=progress)
@@ -177,27 +174,22 @@ async def resolve(ls: DumpscriptServer, action: types.CodeAction) -> types.CodeA
     data = action.data
     assert isinstance(data, dict)
     try:
-        action.edit, _ = await _change(ls, data["uri"], data["line"], data["label"], ls.row_limit)
+        options = DumpOptions(limit=ls.row_limit)
+        action.edit, _ = await _change(ls, data["uri"], data["line"], data["label"], options)
     except EXPECTED as error:
         ls.tell(f"dumpscript: {error}", kind(error))
     return action
 
 
 async def cmd_dump_model(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
-    """``{"uri", "line" (1-based; default: end of run()), "label", "filter", "limit",
-    "anonymize", "progressToken"}``: insert the rows into the document and apply the edit."""
+    """``{"uri", "line" (1-based; default: end of run()), "label", "progressToken"}`` and the
+    selection (:func:`~dumpscript_lsp.features._common.dump_options`: ``limit``, ``filter``,
+    ``anonymize``…): insert the rows into the document and apply the edit."""
     args = argument(arguments)
-    limit = args.get("limit", ls.row_limit)
     try:
+        options = dump_options(args, limit=ls.row_limit)
         edit, summary = await _change(
-            ls,
-            args["uri"],
-            args.get("line"),
-            args["label"],
-            int(limit) if limit else None,
-            args.get("filter"),
-            args.get("progressToken"),
-            bool(args.get("anonymize")),
+            ls, args["uri"], args.get("line"), args["label"], options, args.get("progressToken")
         )
     except EXPECTED as error:
         return failed(ls, error)

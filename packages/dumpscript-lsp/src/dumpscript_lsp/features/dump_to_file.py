@@ -8,15 +8,30 @@ from typing import Any
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
-from dumpscript import DumpOptions, OutputNameError, Progress, write_script
+from dumpscript import OutputNameError, Progress, preview_subset, write_script
 from dumpscript._api import check_output_name
 from dumpscript_lsp.base import DumpscriptServer
-from dumpscript_lsp.features._common import EXPECTED, argument, confirm, failed
+from dumpscript_lsp.features._common import EXPECTED, argument, confirm, dump_options, failed
 
 
 def register(server: DumpscriptServer) -> None:
     server.command("dumpscript.dumpToFile")(cmd_dump_to_file)
     server.command("dumpscript.checkTarget")(cmd_check_target)
+    server.command("dumpscript.previewSubset")(cmd_preview_subset)
+
+
+async def cmd_preview_subset(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
+    """``{"labels": [...]}`` and the selection (``filter``, ``pks``, ``follow``, ``noFollow``,
+    ``depth``): what a dump of them would hold (``dumpscript --plan``), without reading the
+    rows: ``{"text", "totals"}``."""
+    args = argument(arguments)
+    labels = list(args.get("labels") or [])
+    try:
+        options = dump_options(args)
+        preview = await ls.django.run(lambda: preview_subset(*labels, options=options))
+    except EXPECTED as error:
+        return failed(ls, error)
+    return {"text": preview.text(), "totals": preview.totals}
 
 
 async def cmd_check_target(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
@@ -35,14 +50,17 @@ async def cmd_check_target(ls: DumpscriptServer, *arguments: Any) -> dict[str, A
 
 
 async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
-    """``{"labels": [...], "path", "limit"?, "anonymize"?, "replace"?, "progressToken"?}``:
-    write a new script (with fake values in place of personal data: ``anonymize``), then ask
-    the editor to show it. A file that exists is replaced only once the user
+    """``{"labels": [...], "path", "replace"?, "progressToken"?}`` and the selection
+    (:func:`~dumpscript_lsp.features._common.dump_options`: ``filter``, ``anonymize``…):
+    write a new script, then ask the editor to show it. A file that exists is replaced only once the user
     says so (or with ``replace``)."""
     args = argument(arguments)
     path = Path(args["path"]).expanduser()
     labels = list(args.get("labels") or [])
-    limit = args.get("limit")
+    try:
+        options = dump_options(args)
+    except EXPECTED as error:
+        return failed(ls, error)
     if path.exists() and not args.get("replace"):
         question = f"dumpscript: {path.name} exists ({_lines(path):,} lines). Replace it with the dump?"
         if not await confirm(ls, question, "Replace"):
@@ -53,7 +71,7 @@ async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, A
             lambda: write_script(
                 path,
                 *labels,
-                options=DumpOptions(limit=limit, anonymize=bool(args.get("anonymize"))),
+                options=options,
                 progress=progress or Progress(enabled=False),
             )
         )

@@ -17,6 +17,7 @@ from django.db import DEFAULT_DB_ALIAS
 from dumpscript import DumpOptions, DumpscriptError, preview_subset, write_script
 from dumpscript._api import write_atomic, write_stream
 from dumpscript._progress import Progress
+from dumpscript.options import parse_filters
 
 
 class Command(BaseCommand):
@@ -154,6 +155,10 @@ class Command(BaseCommand):
         for spec in options["lookup"]:
             label, _, fields = spec.partition("=")
             lookups[label.strip()] = [name.strip() for name in fields.split(",") if name.strip()]
+        try:
+            filters = parse_filters(options["filter"]) or None
+        except DumpscriptError as error:
+            raise CommandError(str(error)) from None
         dump_options = DumpOptions(
             using=options["database"],
             exclude=options["exclude"],
@@ -169,7 +174,7 @@ class Command(BaseCommand):
             anonymize=options["anonymize"],
             strict=options["strict"],
             lookups=lookups,
-            filter=_filters(options["filter"]) or None,
+            filter=filters,
             dependents=options["dependents"],
             follow=options["follow"],
             no_follow=options["no_follow"],
@@ -218,25 +223,6 @@ class Command(BaseCommand):
             write_atomic(path, change.text)
         if options["verbosity"] >= 1:
             self.stderr.write(change.summary + ("" if options["dry_run"] else f"; wrote {path}"))
-
-
-def _filters(specs: list[str]) -> dict[str, Any]:
-    """``["question__startswith=What", "pk__in=1,2"]`` → queryset filter keyword arguments."""
-    result: dict[str, Any] = {}
-    for spec in specs:
-        key, equal, value = spec.partition("=")
-        key = key.strip()
-        if not equal or not key:
-            raise CommandError(f"Cannot filter by {spec!r}: write it as field__lookup=value")
-        if key.endswith("__in"):
-            result[key] = [part.strip() for part in value.split(",")]
-        elif key.endswith("__isnull"):
-            if value.strip().lower() not in ("true", "false"):
-                raise CommandError(f"Cannot filter by {spec!r}: __isnull takes true or false")
-            result[key] = value.strip().lower() == "true"
-        else:
-            result[key] = value
-    return result
 
 
 class _Verbatim(io.TextIOBase):
