@@ -47,6 +47,13 @@ def test_unknown_app_or_model(dbs: Databases, label: str, message: str) -> None:
     assert list(dbs.workdir.iterdir()) == []
 
 
+@pytest.mark.parametrize("args", [("--pks", "abc"), ("--pks", "abc", "--plan")])
+def test_a_key_the_primary_key_cannot_take(dbs: Databases, args: tuple[str, ...]) -> None:
+    result = dbs.manage("dumpscript", "testapp.Author", *args)
+    line = one_line_error(result)
+    assert line.startswith("CommandError: Cannot select testapp.Author by the keys ['abc']: ValueError: "), line
+
+
 def test_unsupported_field_names_model_field_and_fix(dbs: Databases) -> None:
     Paint.objects.create(name="red", color=Color("#ff0000"))
     result = dbs.manage("dumpscript", "badapp", "-o", "paint_data.py")

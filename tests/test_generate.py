@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import ast
 import datetime
+import os
 import re
+import shutil
 import subprocess
 import sys
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import models
@@ -21,6 +24,8 @@ from dumpscript.generate import AnonymizeError, infer
 from dumpscript.transforms import TransformError, fold_loop, grow_loop
 from testproject import sample
 from testproject.testapp import models as m
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytest.importorskip("faker", reason="generated values need Faker (pip install 'dumpscript[generate]')")
 
@@ -208,14 +213,35 @@ def _people() -> None:
     place = m.Place.objects.create(name="Corner", address="12 Baker Street, London")
     for name in NAMES[:5]:
         m.Review.objects.create(place=place, stars=4, text=f"{name} said the soup was cold. Call {name} back.")
+    for first, last, phone, street, city, postcode in CONTACTS:
+        m.Contact.objects.create(
+            first_name=first,
+            last_name=last,
+            phone=phone,
+            street=street,
+            city=city,
+            postcode=postcode,
+            notes=f"Met {first} {last} in {city}; call {phone}.",
+            kind="client",
+        )
+
+
+CONTACTS = [
+    ("Maria", "Gonzalez", "+31 20 555 0134", "Keizersgracht 12", "Amsterdam", "1015 CJ"),
+    ("Jonas", "Becker", "(030) 5550-1234", "Unter den Linden 5", "Berlin", "10117"),
+    ("Aiko", "Tanaka", "090-5550-7788", "2-1 Marunouchi", "Tokyo", "100-0005"),
+]
 
 
 def test_an_anonymised_dump_has_no_personal_value_and_loads_the_rest_as_it_was(dbs: Databases) -> None:
     _people()
     sample.fill("default", prefix="x-")
     text = dump_script("testapp", options=DumpOptions(anonymize=True))
-    for value in [*PERSONAL["names"], *PERSONAL["emails"], "Baker Street"]:
+    originals = [*PERSONAL["names"], *PERSONAL["emails"], "Baker Street"]
+    originals += [value for contact in CONTACTS for value in contact]
+    for value in originals:
         assert value not in text, value
+    assert text.count('kind="client"') == len(CONTACTS)  # a choice is no personal data
     assert "faker" not in text.lower()  # literal values: loading needs no Faker
     assert text == dump_script("testapp", options=DumpOptions(anonymize=True))  # the same fake values
     # Only text changed: with every string literal masked, the plain dump and the anonymised
@@ -268,3 +294,29 @@ def test_rules_and_strict_mode(dbs: Databases) -> None:
     unknown = override_settings(DUMPSCRIPT_ANONYMIZE={"testapp.Book.pages": "rng.randint(1, 9)"})
     with unknown, pytest.raises(AnonymizeError, match=r"not text fields of the dumped models: testapp\.Book\.pages"):
         dump_script("testapp.Book", options=DumpOptions(anonymize=True))
+
+
+def test_the_example_site_anonymised_and_loaded(tmp_path: Path) -> None:
+    """The bundled example site through the real manage.py: no author's name or e-mail in the
+    script, the polls' questions kept, and it loads into the site's empty database."""
+    example = tmp_path / "example"
+    shutil.copytree(ROOT / "example", example, ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DUMPSCRIPT_", "PYTHONPATH"))}
+
+    def manage(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "manage.py", *args], cwd=example, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done
+
+    manage("migrate", "-v", "0")
+    manage("migrate", "-v", "0", "--database", "fresh")
+    manage("fill_sample_data", "--authors", "20")
+    manage("dumpscript", "polls", "--anonymize", "-o", "anonymous_data.py")
+    text = (example / "anonymous_data.py").read_text(encoding="utf-8")
+    for real in ["Ada Lovelace", "Grace Hopper", "Lovelace", "ada@example.com", "turing@example.com", "On poll 0"]:
+        assert real not in text, real
+    assert "What's new?" in text and 'Tag(name="django")' in text  # not personal: kept
+    loaded = manage("loadscript", "anonymous_data.py", "--database", "fresh")
+    assert "Created 20 polls.Author" in loaded.stdout

@@ -76,6 +76,7 @@ MEMORY_CASES = {
     "all-fields": ["testapp", "--all-fields"],
     "keep-pks": ["testapp", "--keep-pks"],
     "filter": ["testapp.Book", "testapp.Sample", "testapp.Note", "--filter", "pk__gt=10"],
+    "subset": ["testapp.Author", "--filter", "pk__gt=0", "--follow", "testapp.Author.followers"],
 }
 
 

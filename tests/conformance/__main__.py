@@ -71,16 +71,27 @@ def run(names: list[str], backend: str, jobs: int) -> list[dict[str, Any]]:
 
 
 def table(results: list[dict[str, Any]]) -> str:
-    rows = [("app", "models", "rows", "result", "first difference or error")]
+    rows = [("app", "models", "rows", "result", "subset", "first difference or error")]
     for result in results:
         detail = result.get("detail", "")
+        subset = result.get("subset", "")
+        if subset not in ("", "ok"):
+            detail = f"{detail}; {subset}" if detail else subset
+            subset = "defect"
         rows.append(
-            (result["name"], str(result.get("models", "")), str(result.get("rows", "")), result["result"], detail)
+            (
+                result["name"],
+                str(result.get("models", "")),
+                str(result.get("rows", "")),
+                result["result"],
+                subset,
+                detail,
+            )
         )
-    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    widths = [max(len(row[column]) for row in rows) for column in range(5)]
     lines = []
     for number, row in enumerate(rows):
-        lines.append(" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + " | " + row[4])
+        lines.append(" | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + " | " + row[5])
         if number == 0:
             lines.append("-|-".join("-" * width for width in widths) + "-|-" + "-" * 26)
     return "\n".join(lines)
@@ -91,7 +102,12 @@ def totals(results: list[dict[str, Any]]) -> str:
     corpus_size = sum(counts[name] for name in RESULTS)
     parts = ", ".join(f"{counts[name]} {name}" for name in RESULTS)
     outside = f"{counts['setup']} outside the corpus (no models, or not installable)"
-    return f"{counts['exact']} of {corpus_size} apps exact ({parts}); {outside}"
+    subsets = [result.get("subset") for result in results if result.get("subset")]
+    whole = sum(1 for subset in subsets if subset == "ok")
+    return (
+        f"{counts['exact']} of {corpus_size} apps exact ({parts}); {outside}; "
+        f"subsets (one row and what belongs to it) loaded alone: {whole} of {len(subsets)} ok"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

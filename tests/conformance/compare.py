@@ -105,7 +105,9 @@ class Picture:
             return value
         return field.get_db_prep_save(value, connections[self.using])
 
-    def rows(self) -> Counter[Row]:
+    def rows(self, links: bool = True) -> Counter[Row]:
+        """Every row's picture; without ``links``, without its many-to-many links (a subset
+        holds a referenced row without the links to rows outside it)."""
         result: Counter[Row] = Counter()
         for model in self.models:
             relations = [
@@ -131,7 +133,7 @@ class Picture:
                     row.append((f.name, self.signature(target, found) if found is not _DANGLING else ("dangling",)))
                 for gfk in gfks:
                     row.append((gfk.name, *self._generic(obj, gfk)))
-                for m2m in model._meta.local_many_to_many:
+                for m2m in model._meta.local_many_to_many if links else ():
                     through = getattr(m2m.remote_field, "through", None)
                     if not isinstance(m2m, models.ManyToManyField) or through._meta.db_table not in self.tables:
                         continue

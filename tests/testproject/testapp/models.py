@@ -204,3 +204,16 @@ class Post(models.Model):
 
     objects = VisibleManager()
     all_objects = models.Manager()  # noqa: DJ012
+
+
+class Contact(models.Model):
+    """Personal data of every kind an anonymised dump replaces."""
+
+    first_name = models.CharField(max_length=30)
+    last_name = models.CharField(max_length=30)
+    phone = models.CharField(max_length=30, blank=True)
+    street = models.CharField(max_length=100, blank=True)
+    city = models.CharField(max_length=50, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    notes = models.TextField(blank=True)
+    kind = models.CharField(max_length=10, choices=[("lead", "Lead"), ("client", "Client")], default="lead")

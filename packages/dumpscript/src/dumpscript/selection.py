@@ -144,7 +144,14 @@ class Selection:
         if model in self.querysets:
             queryset = queryset.filter(pk__in=self.querysets[model].values("pk"))
         if self.pks is not None:
-            queryset = queryset.filter(pk__in=self.pks)
+            try:
+                queryset = queryset.filter(pk__in=self.pks)
+            except (ValueError, TypeError, ValidationError) as error:  # a key its field cannot take
+                message = str(error).splitlines()[0] if str(error) else type(error).__name__
+                keys = repr(list(self.pks))[:100]
+                raise SelectionError(
+                    f"Cannot select {model._meta.label} by the keys {keys}: {type(error).__name__}: {message}"
+                ) from None
         if self.filter:
             try:
                 queryset = queryset.filter(**self.filter)

@@ -95,6 +95,8 @@ def _from_rel(model: Model, rel: ForeignObjectRel) -> Reverse | None:
             field.name,
             None if direct else target_model._meta.pk.attname,  # type: ignore[union-attr]
         )
+    if not (field.concrete and len(field.foreign_related_fields) == 1):
+        return None  # a ForeignObject over other columns (or several): no column of its own to follow
     target_field = field.target_field
     direct = target_field.primary_key and root_model(concrete_of(target_field.model)) is root_model(model)
     return Reverse(

@@ -114,7 +114,7 @@ class Walk:
             for relation in reverse_relations(step.model):
                 decision = self._decide(relation, depth)
                 if not decision.followed:
-                    if self.count_stopped:
+                    if self.count_stopped and self._has_tables(relation):
                         step.stop(relation, decision, self._count(relation, keys))
                     continue
                 new = self._follow(relation, keys)
@@ -130,7 +130,7 @@ class Walk:
             return Decision(False, "rows migrations create")
         if not related._meta.managed or related._meta.swapped:
             return Decision(False, "not managed by Django")
-        if related._meta.db_table not in self._table_names():
+        if not self._has_tables(relation):
             return Decision(False, f"no table in database {self.using!r}")
         decision = self.rules.decide(relation)
         if decision.followed and self.rules.depth is not None and depth >= self.rules.depth:
@@ -138,6 +138,14 @@ class Walk:
                 False, f"{decision.reason}, beyond --depth {self.rules.depth}", "a larger --depth to include"
             )
         return decision
+
+    def _has_tables(self, relation: Reverse) -> bool:
+        """The tables a relation reads exist: the related model's, and a many-to-many's links."""
+        tables = {relation.related._meta.db_table}
+        if relation.kind == "many-to-many":
+            through = relation.related._meta.get_field(relation.lookup).remote_field.through  # type: ignore[union-attr]
+            tables.add(through._meta.db_table)
+        return tables <= self._table_names()
 
     def _follow(self, relation: Reverse, keys: list[Any]) -> list[Any]:
         """The keys of the rows of ``relation.related`` that point at ``keys`` and that the

@@ -33,8 +33,6 @@ Model = type[models.Model]
 SAMPLE = 50
 """Values read per text field to infer what it holds (a ``name`` of persons, or of things)."""
 KEEP = "keep"
-MENTIONED = frozenset({"name", "first_name", "last_name", "email", "user_name", "phone_number"})
-"""Kinds of values whose mentions in kept text are replaced too."""
 
 
 class AnonymizeError(DumpscriptError):
@@ -94,6 +92,7 @@ class Anonymizer:
             raise AnonymizeError(
                 f"DUMPSCRIPT_ANONYMIZE names fields that are not text fields of the dumped models: {', '.join(unknown)}"
             )
+        self._real: re.Pattern[str] | None = None  # the real values no fake may contain
         self._mentions = self._who(using)
         if missing:
             raise AnonymizeError(
@@ -103,21 +102,23 @@ class Anonymizer:
             )
 
     def _who(self, using: str) -> tuple[re.Pattern[str] | None, dict[str, str]]:
-        """Every person's name, e-mail… in the dump, and its fake: mentions of them in the text
-        that is kept (a book "by Ada Lovelace") are replaced by the same fake values."""
-        fakes: dict[str, str] = {}
+        """Every value of a replaced field (a name, an e-mail, a city…; 3 to 100 characters)
+        and its fake: mentions of them in the text that is kept (a book "by Ada Lovelace") are
+        replaced by the same fake values, and no fake value may contain one of them (a fake
+        "Amanda Becker" where Becker is real)."""
+        originals: dict[str, tuple[Model, str, Generator]] = {}
         for model, chosen in self.generators.items():
             for name, generator in chosen.items():
-                if generator.kind not in MENTIONED and generator.kind != "rule":
-                    continue
                 values = model._base_manager.using(using).exclude(**{f"{name}__isnull": True})
                 for original in sorted(set(values.values_list(name, flat=True))):
                     if isinstance(original, str) and 3 <= len(original) <= 100:
-                        fakes[original] = str(self.value(model, name, generator, original))
-        if not fakes:
+                        originals.setdefault(original, (model, name, generator))
+        if not originals:
             return None, {}
-        pattern = "|".join(re.escape(original) for original in sorted(fakes, key=lambda text: (-len(text), text)))
-        return re.compile(pattern), fakes
+        ordered = sorted(originals, key=lambda text: (-len(text), text))
+        self._real = re.compile("|".join(rf"\b{re.escape(text)}\b" for text in ordered))
+        fakes = {text: str(self.value(*originals[text], text)) for text in sorted(originals)}
+        return re.compile("|".join(re.escape(text) for text in ordered)), fakes
 
     def _scrub(self, text: str) -> str:
         pattern, fakes = self._mentions
@@ -181,7 +182,8 @@ class Anonymizer:
                     f"Cannot anonymise {model._meta.label}.{name} with {generator.code!r}: "
                     f"{type(error).__name__}: {error}"
                 ) from None
-            if value != original and value not in taken:
+            real = self._real is not None and isinstance(value, str) and self._real.search(value)
+            if value != original and value not in taken and not real:
                 break
         else:
             raise AnonymizeError(
