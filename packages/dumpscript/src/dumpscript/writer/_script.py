@@ -169,11 +169,9 @@ class ScriptWriter:
     def docstring(self) -> cst.SimpleStatementLine:
         counts, matched = self.created(), self.matched()
         total = sum(counts.values())
-        lines = [
-            f"Recreate {total} row{'s' if total != 1 else ''} through the Django ORM (written by dumpscript).",
-            "",
-        ]
-        lines += [f"    {label}: {count}" for label, count in sorted(counts.items())]
+        lines = [f"Recreate {total} row{'s' if total != 1 else ''} through the Django ORM (written by dumpscript)."]
+        if counts:
+            lines += ["", *(f"    {label}: {count}" for label, count in sorted(counts.items()))]
         if matched:
             total_matched = sum(matched.values())
             lines += ["", f"Match {total_matched} rows the database may have already (created where missing):", ""]
