@@ -310,3 +310,24 @@ def test_a_queryset_of_another_database_is_refused(dbs: Databases) -> None:
     with pytest.raises(SelectionError, match=r"reads database 'other' and the dump reads 'default'"):
         dump_script(m.Author.objects.using("other").all())
     assert "Author(" not in dump_script(m.Author.objects.using("other").all(), options=DumpOptions(using="other"))
+
+
+def test_the_walk_keeps_keys_in_a_bitmap_until_they_are_sparse() -> None:
+    """A million dense integer keys take a bitmap of 125 KB, not a set of 60 MB; keys that are
+    sparse, negative or not integers go to a set, and every key is kept either way."""
+    from array import array
+
+    from dumpscript.closure._keyset import KeySet
+
+    dense = KeySet()
+    dense.update(range(1, 1_000_001, 1))
+    dense.add(5)  # again
+    assert len(dense) == 1_000_000 and 1_000_000 in dense and 0 not in dense
+    assert len(dense._bits) < 200_000 and dense._other is None
+    assert dense.sorted()[:3] == array("q", [1, 2, 3])
+    mixed = KeySet()
+    mixed.update([3, 1, 2])
+    mixed.add(10**12)  # far beyond the keys held: a set from now on
+    mixed.add("x-1")
+    assert mixed._other is not None and len(mixed) == 5 and 2 in mixed and 10**12 in mixed
+    assert list(mixed.sorted())[:3] == [1, 2, 3]

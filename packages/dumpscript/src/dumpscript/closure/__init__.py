@@ -16,7 +16,6 @@ from dumpscript.closure._preview import StoppedRelation, SubsetPreview, SubsetSt
 from dumpscript.closure._relations import Reverse, reverse_relations
 from dumpscript.closure._rules import Rules, relation, rules, wanted
 from dumpscript.closure._walk import Walk
-from dumpscript.graph._objects import sorted_keys
 from dumpscript.options import DumpOptions
 from dumpscript.selection import Selection, resolve
 
@@ -47,7 +46,7 @@ def close(selection: Selection, options: DumpOptions) -> Selection:
         rules(options)  # the names are checked all the same
         return selection
     walk, _ = _walk(selection, options, preview=False)
-    keys = {model: sorted_keys(found) for model, found in walk.keys.items() if found or model in selection.selected}
+    keys = {model: found.sorted() for model, found in walk.keys.items() if found or model in selection.selected}
     return dataclasses.replace(selection, selected=sorted(keys, key=lambda m: m._meta.label), keys=keys)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connections, models
 
+from dumpscript.closure._keyset import KeySet
 from dumpscript.closure._preview import StoppedRelation, SubsetStep
 from dumpscript.closure._relations import Reverse, reverse_relations
 from dumpscript.closure._rules import Decision, Rules
@@ -87,7 +88,7 @@ class Walk:
         self.count_stopped = count_stopped
         self.key_columns = KeyColumns(using)
         self.max_params = min(connections[using].features.max_query_params or 999, 999) - 10
-        self.keys: dict[Model, set[Any]] = {}
+        self.keys: dict[Model, KeySet] = {}
         self._tables: set[str] | None = None
         self._content_types: dict[tuple[str, str], int] | None = None
         self.steps = self._run()
@@ -99,7 +100,7 @@ class Walk:
             if not self.expand:  # whole models: their rows are counted, not kept
                 roots.append(_Step(model, rows=self.selection.rows(model, self.using).count()))
                 continue
-            seen = self.keys.setdefault(model, set())
+            seen = self.keys.setdefault(model, KeySet())
             before = len(seen)
             rows = self.selection.rows(model, self.using).values_list(
                 *self.key_columns.columns(model, ["pk"]), flat=True
@@ -150,7 +151,7 @@ class Walk:
     def _follow(self, relation: Reverse, keys: list[Any]) -> list[Any]:
         """The keys of the rows of ``relation.related`` that point at ``keys`` and that the
         closure does not hold yet (now added), sorted."""
-        seen = self.keys.setdefault(relation.related, set())
+        seen = self.keys.setdefault(relation.related, KeySet())
         new = []
         columns = self.key_columns.columns(relation.related, ["pk"])
         for rows in self._pointing(relation, keys):
