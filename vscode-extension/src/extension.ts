@@ -344,36 +344,45 @@ async function server<T>(command: string, argument?: object, quiet = false): Pro
  * each begin … end shows in the notification area, as the Python extension's long tasks do. */
 async function withProgress<T>(request: (token: string) => Promise<T | undefined>): Promise<T | undefined> {
   const token = `dumpscript-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  let finish: (() => void) | undefined;
-  let report: ((message: string, increment?: number) => void) | undefined;
-  let done = 0;
+  // One notification per begin … end. VS Code may call the task after the end has come (a
+  // quick dry run): the notification then closes as soon as it opens.
+  let current: { ended: boolean; done: number; close?: () => void; report?: vscode.Progress<{ message?: string; increment?: number }> } | undefined;
+  const end = () => {
+    if (current) {
+      current.ended = true;
+      current.close?.();
+      current = undefined;
+    }
+  };
   const subscription = client?.onProgress(WorkDoneProgress.type, token, (value) => {
     if (value.kind === "begin") {
-      finish?.();
-      const begin = value as WorkDoneProgressBegin;
-      done = 0;
+      end();
+      const shown: NonNullable<typeof current> = { ended: false, done: 0 };
+      current = shown;
       void vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `dumpscript: ${begin.title}` },
+        { location: vscode.ProgressLocation.Notification, title: `dumpscript: ${(value as WorkDoneProgressBegin).title}` },
         (progress) =>
           new Promise<void>((resolve) => {
-            finish = resolve;
-            report = (message, increment) => progress.report({ message, increment });
+            shown.close = resolve;
+            shown.report = progress;
+            if (shown.ended) {
+              resolve();
+            }
           }),
       );
-    } else if (value.kind === "report") {
+    } else if (value.kind === "report" && current) {
       const step = value as WorkDoneProgressReport;
-      const percentage = step.percentage ?? done;
-      report?.(step.message ?? "", Math.max(0, percentage - done));
-      done = percentage;
-    } else {
-      finish?.();
-      finish = report = undefined;
+      const percentage = step.percentage ?? current.done;
+      current.report?.report({ message: step.message ?? "", increment: Math.max(0, percentage - current.done) });
+      current.done = percentage;
+    } else if (value.kind === "end") {
+      end();
     }
   });
   try {
     return await request(token);
   } finally {
-    finish?.();
+    end();
     subscription?.dispose();
   }
 }
@@ -619,7 +628,7 @@ interface LoadResult {
 function describeRows(created: Record<string, number> | undefined): string {
   const entries = Object.entries(created ?? {}).sort();
   const total = entries.reduce((sum, [, count]) => sum + count, 0);
-  return `${total} rows (${entries.map(([label, count]) => `${label}: ${count}`).join(", ") || "none"})`;
+  return `${total} row${total === 1 ? "" : "s"} (${entries.map(([label, count]) => `${label}: ${count}`).join(", ") || "none"})`;
 }
 
 /** The database to load into: one of the project's ``DATABASES`` (asked when it has several). */

@@ -93,4 +93,4 @@ async def cmd_load_script(ls: DumpscriptServer, *arguments: Any) -> dict[str, An
 def _summary(created: dict[str, int]) -> str:
     total = sum(created.values())
     parts = ", ".join(f"{label}: {count:,}" for label, count in sorted(created.items()))
-    return f"{total:,} rows ({parts})" if parts else "no rows"
+    return f"{total:,} row{'s' if total != 1 else ''} ({parts})" if parts else "no rows"
