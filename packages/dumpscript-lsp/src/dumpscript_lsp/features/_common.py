@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -67,6 +68,16 @@ def dump_options(args: dict[str, Any], **defaults: Any) -> Any:
         no_follow=tuple(args.get("noFollow") or ()),
         depth=args.get("depth"),
     )
+
+
+async def project_ready(ls: DumpscriptServer) -> bool:
+    """The Django project loaded (waiting for it, at most 10 s, in the server's first seconds):
+    what a code action that needs it asks before offering anything."""
+    try:
+        project = await asyncio.wait_for(ls.django.wait(), timeout=10)
+    except asyncio.TimeoutError:
+        return False
+    return project.ready
 
 
 COUNTS_FOR = 30.0

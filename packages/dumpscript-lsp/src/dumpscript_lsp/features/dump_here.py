@@ -4,7 +4,6 @@ actions for the models the cursor names or the file imports, resolved lazily; th
 
 from __future__ import annotations
 
-import asyncio
 import re
 from typing import Any
 
@@ -15,7 +14,16 @@ from dumpscript import DumpOptions
 from dumpscript.transforms import Source, insert_dump, model_index
 from dumpscript_lsp.base import DumpscriptServer
 from dumpscript_lsp.documents import lines_of, to_offset
-from dumpscript_lsp.features._common import EXPECTED, argument, counts, describe, dump_options, failed, kind
+from dumpscript_lsp.features._common import (
+    EXPECTED,
+    argument,
+    counts,
+    describe,
+    dump_options,
+    failed,
+    kind,
+    project_ready,
+)
 from dumpscript_lsp.features.checks import looks_like_script
 from dumpscript_lsp.project import ProjectUnavailable
 
@@ -105,11 +113,7 @@ async def actions(
     first, last = lines_of(params.range)
     if first != last:
         return []
-    try:  # while the project is still loading (the first seconds), wait for it
-        project = await asyncio.wait_for(ls.django.wait(), timeout=10)
-    except asyncio.TimeoutError:
-        return []
-    if not project.ready:
+    if not await project_ready(ls):
         return []
     position = params.range.start
     words = _words_at(source, position, ls.encoding)

@@ -17,7 +17,7 @@ from dumpscript.transforms.grow_loop import generated_after
 from dumpscript_lsp.base import DumpscriptServer
 from dumpscript_lsp.documents import lines_of
 from dumpscript_lsp.features import fold
-from dumpscript_lsp.features._common import EXPECTED, argument, failed
+from dumpscript_lsp.features._common import EXPECTED, argument, failed, project_ready
 
 KIND = "refactor.rewrite.dumpscript.grow"
 GROW_TO = 1000
@@ -40,11 +40,7 @@ async def actions(
     first, last = lines_of(params.range)
     if fold.find_run(source, first, last) is None and _table_loop(source, first) is None:
         return []
-    try:  # while the project is still loading (the first seconds), wait for it
-        project = await asyncio.wait_for(ls.django.wait(), timeout=10)
-    except asyncio.TimeoutError:
-        return []
-    if not project.ready:
+    if not await project_ready(ls):
         return []
     uri, count = params.text_document.uri, _count(ls)
     data = {"action": "grow", "uri": uri, "version": version, "first": first, "last": last, "count": count}
