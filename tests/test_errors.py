@@ -51,7 +51,7 @@ def test_unknown_app_or_model(dbs: Databases, label: str, message: str) -> None:
 def test_a_key_the_primary_key_cannot_take(dbs: Databases, args: tuple[str, ...]) -> None:
     result = dbs.manage("dumpscript", "testapp.Author", *args)
     line = one_line_error(result)
-    assert line.startswith("CommandError: Cannot select testapp.Author by the keys ['abc']: ValueError: "), line
+    assert line == "CommandError: Cannot select testapp.Author by the key 'abc': “abc” value must be an integer.", line
 
 
 def test_unsupported_field_names_model_field_and_fix(dbs: Databases) -> None:
@@ -158,7 +158,7 @@ def test_failed_dump_leaves_existing_output_untouched(dbs: Databases) -> None:
 
 def test_missing_output_directory(dbs: Databases) -> None:
     line = one_line_error(dbs.manage("dumpscript", "testapp", "-o", "missing/dir/data_out.py"))
-    assert "directory missing/dir does not exist" in line
+    assert "no such directory missing/dir" in line
 
 
 def test_unreadable_script(dbs: Databases) -> None:

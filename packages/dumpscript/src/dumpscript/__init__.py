@@ -13,6 +13,7 @@ from dumpscript.errors import (
     CycleError,
     DumpscriptError,
     NothingToInsert,
+    OutputError,
     OutputNameError,
     ScriptError,
     SelectionError,
@@ -20,7 +21,7 @@ from dumpscript.errors import (
     UnsupportedValueError,
 )
 from dumpscript.graph._embedded import register_ids
-from dumpscript.loading import LoadResult, load_script
+from dumpscript.loading import LoadResult, ReplacePreview, load_script, replace_preview
 from dumpscript.options import DumpOptions
 from dumpscript.values import EncodeContext, Encoder, encode_python, register_encoder
 
@@ -33,8 +34,10 @@ __all__ = [
     "Encoder",
     "LoadResult",
     "NothingToInsert",
+    "OutputError",
     "OutputNameError",
     "Progress",
+    "ReplacePreview",
     "ScriptError",
     "SelectionError",
     "StoppedRelation",
@@ -50,5 +53,6 @@ __all__ = [
     "preview_subset",
     "register_encoder",
     "register_ids",
+    "replace_preview",
     "write_script",
 ]

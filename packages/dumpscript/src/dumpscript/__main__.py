@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     raise
                 change = grow_loop(text, args.line, args.count, name=str(args.script), seed=args.seed)
         if args.write:
-            from dumpscript._api import write_atomic
+            from dumpscript.files import write_atomic
 
             write_atomic(args.script, change.text)
             print(f"{change.summary}; wrote {args.script}", file=sys.stderr)

@@ -8,8 +8,7 @@ import importlib.util
 import io
 import os
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -19,18 +18,19 @@ from django.db import connections, transaction
 
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.closure import SubsetPreview, close, preview
-from dumpscript.errors import DumpscriptError, OutputNameError
+from dumpscript.errors import OutputNameError
+from dumpscript.files import check_target, terminating_cleanly, write_atomic
 from dumpscript.graph import Graph
 from dumpscript.options import DumpOptions
 from dumpscript.ordering import order
 from dumpscript.plan import Plan
-from dumpscript.selection import Label, select
+from dumpscript.selection import Label, select, with_found_keys
 from dumpscript.writer import ScriptWriter, TextSink
 
 
 def plan_dump(labels: tuple[Label, ...], options: DumpOptions, progress: Progress = NO_PROGRESS) -> tuple[Graph, Plan]:
     """The stages before the writer: options → selection → closure → graph → ordering → plan."""
-    selection = close(select(labels, options), options)
+    selection = with_found_keys(close(select(labels, options), options), options.using)
     graph = Graph(selection, using=options.using, keep_pks=options.keep_pks, progress=progress)
     if options.anonymize:  # the rows the script writes, of the selected models and those they need
         from dumpscript.generate import Anonymizer
@@ -70,7 +70,7 @@ def write_stream(
     options = options or DumpOptions()
     progress.start("reading")
     try:
-        with snapshot(options.using) as owned:
+        with terminating_cleanly(), snapshot(options.using) as owned:
             graph, plan = plan_dump(labels, options, progress)
             writer = ScriptWriter(
                 graph,
@@ -139,40 +139,22 @@ def check_output_name(path: str | os.PathLike[str]) -> None:
 
 
 def write_script(
-    path: str | os.PathLike[str], *labels: Label, options: DumpOptions | None = None, progress: Progress = NO_PROGRESS
+    path: str | os.PathLike[str],
+    *labels: Label,
+    options: DumpOptions | None = None,
+    progress: Progress = NO_PROGRESS,
+    force: bool = False,
 ) -> int:
     """Dump ``labels`` to ``path`` atomically: on any error no file is written or replaced.
-    Returns the number of lines written."""
-    target = Path(path)
-    check_output_name(target)
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
-        raise DumpscriptError(f"Cannot write {target}: directory {directory} does not exist")
+    An existing file is replaced only when dumpscript wrote it, or with ``force``
+    (:mod:`dumpscript.files`). Returns the number of lines written."""
+    target = check_target(path, force=force)
+    check_output_name(path)
     lines = 0
 
     def write(stream: TextIO) -> None:
         nonlocal lines
         lines = write_stream(stream, *labels, options=options, progress=progress)
 
-    write_atomic(target, write)
+    write_atomic(target, write, force=force, edit=False)
     return lines
-
-
-def write_atomic(target: Path, text: str | Callable[[TextIO], None]) -> None:
-    """Write ``text`` (or what the function writes to the stream it is given) to ``target``
-    through a temporary file beside it: on any error the target is left as it was."""
-    directory = target.parent if str(target.parent) else Path(".")
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            if isinstance(text, str):
-                stream.write(text)
-            else:
-                text(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise

@@ -11,6 +11,7 @@ __all__ = [
     "ConflictError",
     "CycleError",
     "DumpscriptError",
+    "OutputError",
     "OutputNameError",
     "ScriptError",
     "SelectionError",
@@ -35,7 +36,12 @@ class CycleError(DumpscriptError):
     """Objects that reference each other only through NOT NULL fields."""
 
 
-class OutputNameError(DumpscriptError):
+class OutputError(DumpscriptError):
+    """An output file that must not be written: a directory, a missing folder, a read-only
+    file, or a file dumpscript did not write (replaced only when the user says so)."""
+
+
+class OutputNameError(OutputError):
     """An output file whose module name would shadow an installed app or module."""
 
 

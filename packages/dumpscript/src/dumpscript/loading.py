@@ -18,6 +18,7 @@ from typing import Any
 from django.apps import apps
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, models, transaction
 
+from dumpscript._blame import find_culprit
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.errors import ConflictError, ScriptError
 from dumpscript.graph import root_model
@@ -284,6 +285,119 @@ def created_models(source: bytes, filename: str) -> list[type[models.Model]]:
     return found
 
 
+_FIXTURE_SUFFIXES = {".json", ".jsonl", ".xml", ".yaml", ".yml"}
+
+
+def _refuse_fixture(script: Path, given: str | os.PathLike[str]) -> None:
+    """A fixture (JSON, YAML, XML) given to a load of scripts: a one-line error, not a run of
+    its text as Python (JSON is a valid Python expression that creates nothing)."""
+    suffixes = {suffix.lower() for suffix in script.suffixes}
+    try:
+        with script.open("rb") as file:
+            head = file.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return  # the load says why it cannot read it
+    looks_like = head[:1] in (b"[", b"{") or head.startswith(b"<?xml") or head.startswith(b"- model:")
+    if suffixes & _FIXTURE_SUFFIXES or looks_like:
+        raise ScriptError(
+            f"{given} is a fixture, not a dumpscript script: load fixtures with manage.py loaddata; nothing was loaded"
+        )
+
+
+def _exit_failure(path: Path, error: SystemExit) -> ScriptError:
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if Path(frame.filename) == path]
+    where = f", line {frames[-1].lineno}" if frames else ""
+    code = error.code if error.code is not None else 0
+    return ScriptError(f"{path}{where}: the script called sys.exit({code!r}) before it finished; nothing was loaded")
+
+
+def _replaced(script: Path, using: str) -> Iterator[models.QuerySet[Any]]:
+    """The rows ``replace`` deletes: every row of each model the script creates, through the
+    root of a multi-table chain (so that other children of the same parent rows go too;
+    Django leaves them dangling otherwise)."""
+    for model in created_models(script.read_bytes(), str(script)):
+        root = root_model(model)
+        rows = root._base_manager.using(using).all()
+        if root is not model:
+            rows = rows.filter(pk__in=model._base_manager.using(using).values("pk"))
+        yield rows
+
+
+def _delete_created(script: Path, using: str) -> dict[str, int]:
+    deleted: Counter[str] = Counter()
+    for rows in _replaced(script, using):
+        _, per_label = rows.delete()
+        deleted.update({label: count for label, count in per_label.items() if count})
+    return dict(sorted(deleted.items()))
+
+
+def replace_preview(path: str | os.PathLike[str], *, using: str = DEFAULT_DB_ALIAS) -> ReplacePreview:
+    """What a load of ``path`` with ``replace`` would delete in ``using``, per model label,
+    cascades included (as Django's delete collects them), without deleting anything or
+    sending a signal; and which of those models the script creates again."""
+    from django.db.models.deletion import Collector, ProtectedError, RestrictedError
+
+    script = Path(path).resolve()
+    if using not in connections:
+        known = ", ".join(repr(alias) for alias in connections) or "none"
+        raise ScriptError(f"Unknown database {using!r}: DATABASES defines {known}")
+    _refuse_fixture(script, path)
+    try:
+        source = script.read_bytes()
+        created = {model._meta.label for model in created_models(source, str(script))}
+    except OSError as error:
+        raise ScriptError(f"Cannot read script {path}: {error.strerror or error}") from None
+    except SyntaxError as error:
+        raise ScriptError(f"Cannot read script {path}: {error.msg} at line {error.lineno}") from None
+    created |= set(_announced(source))  # the links it creates too
+    collector = Collector(using=using)
+    try:
+        for rows in _replaced(script, using):
+            collector.collect(rows)
+    except (ProtectedError, RestrictedError) as error:
+        raise ScriptError(f"{path}: --replace cannot delete the rows: {error.args[0]}") from None
+    keys: dict[str, set[Any]] = {}  # a row that two deletes reach is deleted once
+    for model, instances in collector.data.items():
+        keys.setdefault(model._meta.label, set()).update(obj.pk for obj in instances)
+    for queryset in collector.fast_deletes:
+        keys.setdefault(queryset.model._meta.label, set()).update(queryset.values_list("pk", flat=True))
+    deleted = {label: len(pks) for label, pks in sorted(keys.items()) if pks}
+    return ReplacePreview(deleted, frozenset(created))
+
+
+def _announced(source: bytes) -> dict[str, int]:
+    """The rows per model label that a generated script's docstring announces."""
+    head = source[:1 << 16].decode("utf-8", "replace")
+    if not head.lstrip().startswith('"""'):
+        return {}
+    doc = head.lstrip()[3:].partition('"""')[0].partition("\n\nMatch ")[0]
+    return {label: int(number) for label, number in _COUNT_LINE.findall(doc)}
+
+
+@dataclass(frozen=True)
+class ReplacePreview:
+    """What ``replace`` deletes, per model label, and the labels the script creates again."""
+
+    deleted: dict[str, int]
+    created: frozenset[str]
+
+    @property
+    def others(self) -> dict[str, int]:
+        """Rows deleted of models the script does not create (cascades, links)."""
+        return {label: count for label, count in self.deleted.items() if label not in self.created}
+
+    def lines(self, verb: str = "Delete") -> list[str]:
+        """One line a model: the rows of models the script does not create first."""
+        others = self.others
+        lines = [f"{verb} {count} {label} (not in the script)" for label, count in others.items()]
+        lines += [f"{verb} {count} {label}" for label, count in self.deleted.items() if label not in others]
+        return lines
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{count} {label}" for label, count in counts.items()) or "no rows"
+
+
 def _failure(path: Path, error: BaseException) -> ScriptError:
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if Path(frame.filename) == path]
     message = " ".join(str(error).split()) or type(error).__name__
@@ -293,6 +407,13 @@ def _failure(path: Path, error: BaseException) -> ScriptError:
     code = (frame.line or "").strip()
     if len(code) > 80:
         code = code[:77] + "..."
+    culprit = find_culprit(path, error)
+    if culprit is not None:  # the object of a batch, on its own line
+        text = (
+            f"{path}, {culprit.text()} ({type(error).__name__}: {message}, in the batch at line {frame.lineno}); "
+            "nothing was loaded"
+        )
+        return ScriptError(text)
     text = f"{path}, line {frame.lineno}: {type(error).__name__}: {message} (in `{code}`); nothing was loaded"
     if isinstance(error, IntegrityError) and ("unique" in message.lower() or "duplicate" in message.lower()):
         return ConflictError(
@@ -313,7 +434,8 @@ def _expected_rows(code: types.CodeType) -> int | None:
     return sum(counts) or None
 
 
-_INSERT = re.compile(r"\s*INSERT\s+INTO\s+[\"`\[]?([^\"`\]\s(]+)", re.IGNORECASE)
+_INSERT = re.compile(r"\s*INSERT\s+(?:OR\s+\w+\s+)?INTO\s+[\"`\[]?([^\"`\]\s(]+)", re.IGNORECASE)
+"""An INSERT and its table (SQLite's ``INSERT OR IGNORE`` of links and upserts too)."""
 
 
 def _reset_sequences(using: str, touched: list[type[models.Model]]) -> None:
@@ -400,9 +522,13 @@ def load_script(
     using: str = DEFAULT_DB_ALIAS,
     dry_run: bool = False,
     replace: bool = False,
+    expect_deleted: dict[str, int] | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> LoadResult:
     """Run the script at ``path`` into database ``using``, all in one transaction.
+
+    ``expect_deleted`` (what :func:`replace_preview` counted, shown to the user) makes a
+    ``replace`` refuse, deleting nothing, when it would delete anything else.
 
     The script's module code runs, then its ``run(using=...)`` function if it has one. With
     ``replace`` the rows of the models the script constructs are deleted first (cascading as
@@ -412,6 +538,10 @@ def load_script(
     On any error nothing is written and a :class:`ScriptError` names the script line.
     """
     script = Path(path).resolve()
+    if using not in connections:
+        known = ", ".join(repr(alias) for alias in connections) or "none"
+        raise ScriptError(f"Unknown database {using!r}: DATABASES defines {known}")
+    _refuse_fixture(script, path)
     try:
         layout = _layout(script)
     except OSError as error:
@@ -420,10 +550,10 @@ def load_script(
         layout = None
     if layout is not None:
         try:
-            return _load(script, layout, None, using, dry_run, replace, progress)
+            return _load(script, layout, None, using, dry_run, replace, expect_deleted, progress)
         except _NotChunkable:
             pass  # rolled back; run it the plain way, which also reports a syntax error well
-    return _load(script, None, _read(script), using, dry_run, replace, progress)
+    return _load(script, None, _read(script), using, dry_run, replace, expect_deleted, progress)
 
 
 def _load(
@@ -433,6 +563,7 @@ def _load(
     using: str,
     dry_run: bool,
     replace: bool,
+    expect_deleted: dict[str, int] | None,
     progress: Progress,
 ) -> LoadResult:
     module = types.ModuleType(f"dumpscript_loaded_{abs(hash(str(script)))}")
@@ -447,17 +578,13 @@ def _load(
     try:
         with transaction.atomic(using=using):
             if replace:
-                for model in created_models(script.read_bytes(), str(script)):
-                    # Delete through the root of a multi-table chain, so that other children of
-                    # the same parent rows go too (Django leaves them dangling otherwise).
-                    root = root_model(model)
-                    rows = root._base_manager.using(using).all()
-                    if root is not model:
-                        rows = rows.filter(pk__in=model._base_manager.using(using).values("pk"))
-                    _, per_label = rows.delete()
-                    for label, count in per_label.items():
-                        if count:
-                            result.deleted[label] = result.deleted.get(label, 0) + count
+                result.deleted = _delete_created(script, using)
+                if expect_deleted is not None and result.deleted != expect_deleted:
+                    raise ScriptError(
+                        f"{script}: the rows --replace deletes changed since they were counted "
+                        f"({_counts_text(expect_deleted)} then, {_counts_text(result.deleted)} now); "
+                        "nothing was deleted or loaded"
+                    )
             with _count_inserts(using, progress, inserted):
                 if layout is not None:
                     _run_in_pieces(script, layout, namespace, using, start_progress)
@@ -480,6 +607,9 @@ def _load(
     except (ScriptError, _NotChunkable):
         progress.finish()
         raise
+    except SystemExit as error:  # exit() in the script: rolled back, and said so
+        progress.finish()
+        raise _exit_failure(script, error) from None
     except Exception as error:
         progress.finish()
         raise _failure(script, error) from error

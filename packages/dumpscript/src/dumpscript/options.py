@@ -27,6 +27,11 @@ def parse_filters(specs: str | Sequence[str]) -> dict[str, Any]:
         key = key.strip()
         if not equal or not key:
             raise SelectionError(f"Cannot filter by {spec!r}: write it as field__lookup=value")
+        if key.endswith(("__regex", "__iregex")):
+            try:
+                re.compile(value)
+            except re.error as error:
+                raise SelectionError(f"Cannot filter by {spec!r}: not a regular expression ({error})") from None
         if key.endswith("__in"):
             result[key] = [part.strip() for part in value.split(",")]
         elif key.endswith("__isnull"):
@@ -36,6 +41,23 @@ def parse_filters(specs: str | Sequence[str]) -> dict[str, Any]:
         else:
             result[key] = value
     return result
+
+
+def check_database(using: str) -> None:
+    """Refuse a database alias that ``DATABASES`` does not define, naming those it does."""
+    from django.db import connections
+
+    if using not in connections:
+        known = ", ".join(repr(alias) for alias in connections) or "none"
+        raise SelectionError(f"Unknown database {using!r}: DATABASES defines {known}")
+
+
+def parse_pks(text: str) -> list[str]:
+    """``"1, 2,3"`` → ``["1", "2", "3"]``; refuses a list that names no key."""
+    keys = [key.strip() for key in text.split(",") if key.strip()]
+    if not keys:
+        raise SelectionError(f"--pks {text!r} names no primary key: give one or more, separated by commas")
+    return keys
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ rows are looked up when the script runs instead of created."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.apps import apps
@@ -13,7 +13,7 @@ from django.core.exceptions import FieldDoesNotExist, FieldError, ValidationErro
 from django.db import connections, models
 
 from dumpscript.errors import SelectionError
-from dumpscript.options import DumpOptions
+from dumpscript.options import DumpOptions, check_database
 
 Model = type[models.Model]
 
@@ -204,6 +204,7 @@ Label = str | models.QuerySet[Any]
 
 def select(given: Sequence[Label], options: DumpOptions) -> Selection:
     """The selection that ``given`` (``app``, ``app.Model`` or a queryset) and ``options`` make."""
+    check_database(options.using)
     querysets = _querysets(given, options.using)
     labels = [label if isinstance(label, str) else label.model._meta.label for label in given]
     models_ = resolve(labels, options.exclude)
@@ -225,12 +226,14 @@ def select(given: Sequence[Label], options: DumpOptions) -> Selection:
     left_out = tuple(
         f"Left out {model._meta.label}: it has no table in database {options.using!r}" for model in missing
     )
+    selected = [model for model in models_ if model not in missing]
+    pks = _keys(selected[0], options.pks, options.using) if options.pks is not None else None
     if options.strict and not options.anonymize:
         raise SelectionError("strict goes with anonymize (--strict with --anonymize)")
     return Selection(
-        [model for model in models_ if model not in missing],
+        selected,
         left_out=left_out,
-        pks=list(options.pks) if options.pks is not None else None,
+        pks=pks,
         filter=options.filter,
         limit=options.limit,
         use_default_manager=options.use_default_manager,
@@ -240,6 +243,43 @@ def select(given: Sequence[Label], options: DumpOptions) -> Selection:
         keep_pks=options.keep_pks,
         querysets=querysets,
     )
+
+
+def _keys(model: Model, given: Sequence[Any], using: str) -> list[Any]:
+    """``given`` as the primary key field of ``model`` takes them; a one-line error for a key
+    the field cannot take."""
+    pk = model._meta.pk
+    assert pk is not None
+    keys = []
+    for key in given:
+        try:
+            value = pk.to_python(key)
+        except (ValueError, TypeError, ValidationError) as error:
+            message = error.messages[0] if isinstance(error, ValidationError) else str(error) or type(error).__name__
+            raise SelectionError(f"Cannot select {model._meta.label} by the key {key!r}: {message}") from None
+        internal = (pk.target_field if pk.is_relation else pk).get_internal_type()
+        low, high = connections[using].ops.integer_field_ranges.get(internal, (None, None))
+        if isinstance(value, int) and ((low is not None and value < low) or (high is not None and value > high)):
+            raise SelectionError(f"Cannot select {model._meta.label} by the key {key}: out of range for its {internal}")
+        keys.append(value)
+    return keys
+
+
+def with_found_keys(selection: Selection, using: str) -> Selection:
+    """``selection`` with only the keys of ``pks`` that rows have, the others named in
+    ``left_out`` (the script's docstring says so); a one-line error when no row has any."""
+    if selection.pks is None:
+        return selection
+    model = selection.selected[0]
+    found = set(model._base_manager.using(using).filter(pk__in=selection.pks).values_list("pk", flat=True))
+    if not found:
+        shown = ", ".join(map(str, selection.pks))
+        raise SelectionError(f"Nothing to dump: no {model._meta.label} row has the key {shown} in database {using!r}")
+    absent = [key for key in selection.pks if key not in found]
+    if not absent:
+        return selection
+    note = f"No {model._meta.label} row has the key {', '.join(map(str, absent))}: left out"
+    return replace(selection, pks=[key for key in selection.pks if key in found], left_out=(*selection.left_out, note))
 
 
 def _querysets(given: Sequence[Label], using: str) -> dict[Model, models.QuerySet[Any]]:

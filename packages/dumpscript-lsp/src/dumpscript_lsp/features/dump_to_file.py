@@ -10,6 +10,7 @@ from pygls.uris import from_fs_path
 
 from dumpscript import OutputNameError, Progress, preview_subset, write_script
 from dumpscript._api import check_output_name
+from dumpscript.files import written_by_dumpscript
 from dumpscript_lsp.base import DumpscriptServer
 from dumpscript_lsp.features._common import EXPECTED, argument, confirm, dump_options, failed
 
@@ -61,8 +62,10 @@ async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, A
         options = dump_options(args)
     except EXPECTED as error:
         return failed(ls, error)
-    if path.exists() and not args.get("replace"):
-        question = f"dumpscript: {path.name} exists ({_lines(path):,} lines). Replace it with the dump?"
+    exists = path.exists()
+    if exists and not args.get("replace"):
+        ours = "" if written_by_dumpscript(path) else ", not written by dumpscript"
+        question = f"dumpscript: {path.name} exists ({_lines(path):,} lines{ours}). Replace it with the dump?"
         if not await confirm(ls, question, "Replace"):
             return {"path": str(path), "cancelled": True}
     progress = await ls.start_progress(f"Dumping {', '.join(labels) or 'all apps'}", args.get("progressToken"))
@@ -73,6 +76,7 @@ async def cmd_dump_to_file(ls: DumpscriptServer, *arguments: Any) -> dict[str, A
                 *labels,
                 options=options,
                 progress=progress or Progress(enabled=False),
+                force=exists,  # the user said to replace it
             )
         )
     except EXPECTED as error:

@@ -14,7 +14,6 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import libcst as cst
@@ -46,20 +45,27 @@ class Unit(NamedTuple):
 
 
 class Child:
-    """A forked process writing units of the script to ``path``."""
+    """A forked process writing units of the script to a temporary file that has no name (no
+    row data is left on disk whatever happens to either process); the import names it asked
+    for go to a second one."""
 
-    def __init__(self, pid: int, path: Path) -> None:
-        self.pid, self.path = pid, path
-        self.calls_path = path.with_suffix(".imports")
+    def __init__(self) -> None:
+        self.pid = 0
+        self.text = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
+        self.calls = tempfile.TemporaryFile("w+", encoding="utf-8")
 
     def result(self, imports: ImportSet) -> Iterator[str] | None:
         """The child's text, once it has exited successfully and its import names were asked
         for again here with the same answers; None otherwise (nothing changed here)."""
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
-        if os.waitstatus_to_exitcode(status) != 0 or not self.calls_path.exists():
+        if os.waitstatus_to_exitcode(status) != 0:
             return None
-        calls = json.loads(self.calls_path.read_text(encoding="utf-8"))
+        self.calls.seek(0)
+        recorded = self.calls.read()
+        if not recorded:
+            return None
+        calls = json.loads(recorded)
         saved = copy.deepcopy(imports.__dict__)
         for kind, args, answer in calls:
             got = (
@@ -74,12 +80,12 @@ class Child:
         return self._chunks()
 
     def _chunks(self) -> Iterator[str]:
-        with self.path.open(encoding="utf-8", newline="") as stream:
-            while True:
-                chunk = stream.read(1 << 20)
-                if not chunk:
-                    return
-                yield chunk
+        self.text.seek(0)
+        while True:
+            chunk = self.text.read(1 << 20)
+            if not chunk:
+                return
+            yield chunk
 
     def discard(self) -> None:
         if self.pid:
@@ -89,8 +95,21 @@ class Child:
             except OSError:
                 pass
             self.pid = 0
-        self.path.unlink(missing_ok=True)
-        self.calls_path.unlink(missing_ok=True)
+        self.text.close()
+        self.calls.close()
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a forked process: be killed when the parent dies, even by ``kill -9`` (Linux), and
+    stop at once if it is already gone."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def reconnect(using: str, snapshot_id: str | None) -> None:
@@ -180,11 +199,10 @@ def fork(units: list[Unit], using: str, imports: ImportSet, quiet: Callable[[], 
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_export_snapshot()")
             (snapshot_id,) = cursor.fetchone()
-    handle, path = tempfile.mkstemp(prefix="dumpscript-", suffix=".part")
-    os.close(handle)
-    child = Child(0, Path(path))
+    child = Child()
     sys.stdout.flush()
     sys.stderr.flush()
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -196,16 +214,21 @@ def fork(units: list[Unit], using: str, imports: ImportSet, quiet: Callable[[], 
     code = 1  # the child: write the units to the file, the imports asked for beside it
     connected = False
     try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _die_with_parent(parent)
         quiet()
         reconnect(using, snapshot_id)
         connected = True
         calls: list[list[Any]] = []
         record_imports(imports, calls)
-        with child.path.open("w", encoding="utf-8", newline="\n") as stream:
-            for unit in units:
-                for piece in unit.render():
-                    stream.write(piece if isinstance(piece, str) else render_statement(piece, INDENT))
-        child.calls_path.write_text(json.dumps(calls), encoding="utf-8")
+        stream = child.text
+        for unit in units:
+            for piece in unit.render():
+                stream.write(piece if isinstance(piece, str) else render_statement(piece, INDENT))
+        stream.flush()
+        child.calls.write(json.dumps(calls))
+        child.calls.flush()
         code = 0
     finally:
         if connected:  # its own connection, not the parent's

@@ -18,17 +18,61 @@ if __name__ == "__main__":  # run on its own: set Django up before importing the
     parser = argparse.ArgumentParser(description="Create this script's objects in a database.")
     parser.add_argument("--settings", help="settings module (default: $DJANGO_SETTINGS_MODULE)")
     parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database alias")
+    parser.add_argument("--dry-run", action="store_true", help="create the objects, report, then roll back")
     ARGS = parser.parse_args()
     if ARGS.settings:
         os.environ["DJANGO_SETTINGS_MODULE"] = ARGS.settings
+    HINT = f"run it from the project folder: python {sys.argv[0]} --settings mysite.settings"
+    if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+        sys.exit(f"{sys.argv[0]}: no Django settings; {HINT}")
     sys.path[0] = os.getcwd()  # import the project, not modules that sit beside this script
-    django.setup()
+    try:
+        django.setup()
+    except Exception as error:
+        sys.exit(f"{sys.argv[0]}: cannot set Django up ({type(error).__name__}: {error}); {HINT}")
 """
 
 MAIN = """
 if __name__ == "__main__":
-    with transaction.atomic(using=ARGS.database):
-        run(using=ARGS.database)
+    import traceback
+
+    from django.core.management.color import no_style
+    from django.db import connections, models
+
+    # the script's models, and the tables a load writes: counted before and after
+    MODELS = {v for v in list(globals().values()) if isinstance(v, type) and issubclass(v, models.Model)}
+    MODELS = sorted({m._meta.concrete_model for m in MODELS if not m._meta.abstract}, key=str)
+    TABLES = sorted({*MODELS, *(f.remote_field.through for m in MODELS for f in m._meta.local_many_to_many)}, key=str)
+
+    def counts():
+        return {m: m._base_manager.using(ARGS.database).count() for m in TABLES}
+
+    before = counts()
+    try:
+        with transaction.atomic(using=ARGS.database):
+            run(using=ARGS.database)
+            created = {m: n - before[m] for m, n in counts().items()}
+            for m in TABLES:  # a multi-table object once, as its own model
+                for parent, link in m._meta.parents.items():
+                    if link and parent in created:
+                        created[parent] -= created[m]
+            if ARGS.dry_run:
+                transaction.set_rollback(True, using=ARGS.database)
+            else:  # move key sequences past the keys the script gives (as loaddata does)
+                connection = connections[ARGS.database]
+                with connection.cursor() as cursor:
+                    for sql in connection.ops.sequence_reset_sql(no_style(), MODELS):
+                        cursor.execute(sql)
+    except Exception as error:
+        lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == __file__]
+        where = f", line {lines[-1]}" if lines else ""
+        sys.exit(f"{sys.argv[0]}{where}: {type(error).__name__}: {error}; nothing was loaded")
+    verb = "Would create" if ARGS.dry_run else "Created"
+    for m, n in sorted(created.items(), key=lambda item: item[0]._meta.label):
+        if n:
+            print(f"{verb} {n} {m._meta.label}")
+    rolled_back = " (dry run: rolled back, nothing written)" if ARGS.dry_run else ""
+    print(f"{verb} {sum(created.values())} rows from {sys.argv[0]}{rolled_back}")
 """
 
 BATCH = 1000

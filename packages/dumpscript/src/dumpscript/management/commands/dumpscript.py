@@ -15,9 +15,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
 from dumpscript import DumpOptions, DumpscriptError, preview_subset, write_script
-from dumpscript._api import write_atomic, write_stream
+from dumpscript._api import write_stream
 from dumpscript._progress import Progress
-from dumpscript.options import parse_filters
+from dumpscript.files import write_atomic
+from dumpscript.options import check_database, parse_filters, parse_pks
 
 
 class Command(BaseCommand):
@@ -28,7 +29,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("args", nargs="*", metavar="app_label[.ModelName]")
-        parser.add_argument("-o", "--output", help="write to this file (atomically) instead of stdout")
+        parser.add_argument(
+            "-o",
+            "--output",
+            help="write to this file (atomically) instead of stdout; an existing file is replaced only if "
+            "dumpscript wrote it",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="with --output: replace the file even if dumpscript did not write it",
+        )
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database to read from")
         parser.add_argument(
             "-e",
@@ -150,13 +161,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *labels: str, **options: Any) -> None:
-        pks = [pk.strip() for pk in options["pks"].split(",")] if options["pks"] else None
         lookups: dict[str, Sequence[str]] = {}
         for spec in options["lookup"]:
             label, _, fields = spec.partition("=")
             lookups[label.strip()] = [name.strip() for name in fields.split(",") if name.strip()]
         try:
             filters = parse_filters(options["filter"]) or None
+            pks = parse_pks(options["pks"]) if options["pks"] is not None else None
+            check_database(options["database"])
         except DumpscriptError as error:
             raise CommandError(str(error)) from None
         dump_options = DumpOptions(
@@ -187,6 +199,8 @@ class Command(BaseCommand):
             raise CommandError("Give either --into SCRIPT (insert into a script) or --output FILE, not both")
         if (options["at"] is not None or options["dry_run"]) and not options["into"]:
             raise CommandError("--at and --dry-run go with --into SCRIPT")
+        if options["force"] and not output:
+            raise CommandError("--force goes with --output FILE")
         if options["plan"] and (options["into"] or output):
             raise CommandError("--plan prints the selection and writes no script: drop --output and --into")
         try:
@@ -195,7 +209,7 @@ class Command(BaseCommand):
             elif options["into"]:
                 self._insert(Path(options["into"]), labels, dump_options, options)
             elif output:
-                count = write_script(output, *labels, options=dump_options, progress=progress)
+                count = write_script(output, *labels, options=dump_options, progress=progress, force=options["force"])
                 if options["verbosity"] >= 1:
                     self.stderr.write(f"Wrote {output} ({count} lines)")
             else:
