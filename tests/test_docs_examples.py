@@ -73,3 +73,79 @@ def test_the_grow_demo_shows_what_the_commands_write(tmp_path: Path) -> None:
     script = (example / "authors_data.py").read_text(encoding="utf-8").splitlines()
     missing = [line for line in _code_block(page, "def run(") if line not in script]
     assert not missing, f"lines of docs/generate.rst that the script does not have: {missing}"
+
+
+def _commands(text: str) -> list[list[str]]:
+    """The ``python manage.py …`` and ``python -m dumpscript …`` commands of a page, in order,
+    each without its comment (``&&`` chains split)."""
+    import shlex
+
+    found = []
+    for line in text.splitlines():
+        line = line.strip().removeprefix("$ ")
+        if not line.startswith(("python manage.py ", "python -m dumpscript ")):
+            continue
+        for part in line.split("  #")[0].split("&&"):
+            found.append(shlex.split(part))
+    return found
+
+
+def _example_site(tmp_path: Path, *setup: str) -> tuple[Path, dict[str, str]]:
+    """A copy of the bundled example site: both databases migrated, the sample data in
+    ``default``, then the ``setup`` commands."""
+    example = tmp_path / "example"
+    ignore = shutil.ignore_patterns("*.sqlite3", "polls_data.py", "authors_data.py", "tags_data.py", "__pycache__")
+    shutil.copytree(ROOT / "example", example, ignore=ignore)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DUMPSCRIPT_", "PYTHONPATH"))}
+    prepare = ["migrate -v 0", "migrate -v 0 --database fresh", "fill_sample_data", *setup]
+    _run_all([["python", "manage.py", *command.split()] for command in prepare], example, env)
+    return example, env
+
+
+def _run_all(commands: list[list[str]], example: Path, env: dict[str, str]) -> list[subprocess.CompletedProcess[str]]:
+    results = []
+    for command in commands:
+        answer = "yes\n" if "--replace" in command else ""  # the question --replace asks
+        done = subprocess.run(
+            [sys.executable, *command[1:]], cwd=example, env=env, input=answer, capture_output=True, text=True
+        )
+        assert done.returncode == 0, (command, done.stdout[-1000:], done.stderr[-2000:])
+        results.append(done)
+    return results
+
+
+def test_every_command_of_the_readme_runs_on_the_example_site(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = _commands(readme.split("## Use it in your project")[1].split("## Layout")[0])
+    assert len(commands) >= 12
+    example, env = _example_site(tmp_path)
+    results = _run_all(commands, example, env)
+    by_command = {" ".join(command): result for command, result in zip(commands, results, strict=True)}
+    fold = by_command["python -m dumpscript fold polls_data.py --lines 50-64 --write"]
+    assert fold.stderr.startswith("Folded 3 Poll blocks (lines 50-64) into a loop")
+    insert = by_command["python manage.py dumpscript polls.Poll --pks 1 --into tags_data.py --dry-run"]
+    assert "polls.Choice: 3, polls.Comment: 2, polls.Poll: 1" in insert.stderr  # its choices and comments
+    assert insert.stderr.strip().endswith("reused 1 the script already creates (tag_1)")  # its tag
+
+
+def test_every_command_of_the_transforms_page_runs_with_the_output_it_shows(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "transforms.rst").read_text(encoding="utf-8")
+    commands = _commands(page)
+    assert len(commands) == 7
+    example, env = _example_site(tmp_path, "dumpscript polls -o polls_data.py")  # the quickstart's dump
+    results = _run_all(commands, example, env)
+    assert results[0].stdout.startswith("--- polls_data.py") and "Folded 3 Poll blocks (lines 50-64)" in page
+    assert results[1].stderr.startswith("Folded 3 Poll blocks (lines 50-64) into a loop")
+    assert "The loop at line 51 now creates 2,000 Poll objects" in results[2].stderr
+    flat = " ".join(page.split())
+    for result in results[-2:]:
+        summary = result.stderr.strip().removesuffix("; wrote tags_data.py")
+        assert summary in flat, summary
+    loaded = subprocess.run(
+        [sys.executable, "manage.py", "loadscript", "tags_data.py", "--database", "fresh", "--replace", "--no-input"],
+        cwd=example,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert loaded.returncode == 0, loaded.stderr

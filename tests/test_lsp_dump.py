@@ -139,7 +139,10 @@ async def test_a_file_that_exists_is_replaced_only_when_the_user_says_so(editor:
     editor.answers.append("Cancel")
     result = await editor.command("dumpscript.dumpToFile", {"labels": ["testapp.Tag"], "path": str(target)})
     assert result["cancelled"] is True and target.read_text(encoding="utf-8") == edited
-    assert editor.questions[-1].message == "dumpscript: polls_data.py exists (135 lines, not written by dumpscript). Replace it with the dump?"
+    assert (
+        editor.questions[-1].message
+        == "dumpscript: polls_data.py exists (135 lines, not written by dumpscript). Replace it with the dump?"
+    )
     editor.answers.append("Replace")
     result = await editor.command("dumpscript.dumpToFile", {"labels": ["testapp.Tag"], "path": str(target)})
     assert result["lines"] > 0 and 'Tag(name="plum")' in target.read_text(encoding="utf-8")

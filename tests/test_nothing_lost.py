@@ -70,7 +70,7 @@ def _dump_with_umask(dbs: Databases, umask: int, *args: str) -> subprocess.Compl
         capture_output=True,
         text=True,
         timeout=300,
-        preexec_fn=lambda: os.umask(umask),  # noqa: PLW1509
+        preexec_fn=lambda: os.umask(umask),
     )
 
 
@@ -366,3 +366,27 @@ def test_a_refused_value_names_the_object_and_the_field(dbs: Databases) -> None:
     assert message.startswith(f"{path}, line {line}: testapp.Author")
     assert "email is None, and the column is NOT NULL" in message
     assert message.endswith("nothing was loaded")
+
+
+# -- 10. the name clash with django-extensions ---------------------------------------------------
+
+
+def test_django_extensions_first_is_said_in_one_line_and_the_alias_works(dbs: Databases) -> None:
+    authors()
+    env = {**dbs.env, "DUMPSCRIPT_EXTENSIONS_FIRST": "1"}
+
+    def manage(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, str(TESTS / "manage.py"), *args]
+        return subprocess.run(command, cwd=dbs.workdir, env=env, capture_output=True, text=True, timeout=300)
+
+    clash = (
+        "manage.py dumpscript runs the dumpscript command of 'django_extensions', not this one "
+        "('django_extensions' comes before 'dumpscript' in INSTALLED_APPS): put 'dumpscript' first, "
+        "or run manage.py scriptdump"
+    )
+    theirs = manage("dumpscript", "testapp.Author", "-o", "authors_data.py")
+    assert theirs.returncode != 0 and theirs.stderr.splitlines()[0] == f"dumpscript: {clash}"
+    assert "(dumpscript.W001)" in manage("check").stderr
+    ours = manage("scriptdump", "testapp.Author", "-o", "authors_data.py")
+    assert ours.returncode == 0, ours.stderr
+    assert "(written by dumpscript)" in (dbs.workdir / "authors_data.py").read_text(encoding="utf-8")

@@ -37,5 +37,7 @@ def _database(alias: str) -> dict:
 
 if os.environ.get("DUMPSCRIPT_BENCH_EXTENSIONS") == "1":  # benchmarks compare with the old tool
     INSTALLED_APPS.append("django_extensions")
+if os.environ.get("DUMPSCRIPT_EXTENSIONS_FIRST") == "1":  # the name clash: its dumpscript wins
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("dumpscript"), "django_extensions")
 
 DATABASES = {"default": _database("default"), "other": _database("other")}

@@ -30,7 +30,9 @@ from dumpscript.writer import ScriptWriter, TextSink
 
 def plan_dump(labels: tuple[Label, ...], options: DumpOptions, progress: Progress = NO_PROGRESS) -> tuple[Graph, Plan]:
     """The stages before the writer: options → selection → closure → graph → ordering → plan."""
-    selection = with_found_keys(close(select(labels, options), options), options.using)
+    selected = select(labels, options)
+    # keys that no row has are said once the closure's rules are checked (their errors first)
+    selection = with_found_keys(close(selected, options), options.using, selected.selected[0])
     graph = Graph(selection, using=options.using, keep_pks=options.keep_pks, progress=progress)
     if options.anonymize:  # the rows the script writes, of the selected models and those they need
         from dumpscript.generate import Anonymizer

@@ -367,7 +367,7 @@ def replace_preview(path: str | os.PathLike[str], *, using: str = DEFAULT_DB_ALI
 
 def _announced(source: bytes) -> dict[str, int]:
     """The rows per model label that a generated script's docstring announces."""
-    head = source[:1 << 16].decode("utf-8", "replace")
+    head = source[: 1 << 16].decode("utf-8", "replace")
     if not head.lstrip().startswith('"""'):
         return {}
     doc = head.lstrip()[3:].partition('"""')[0].partition("\n\nMatch ")[0]

@@ -3,6 +3,7 @@ rows are looked up when the script runs instead of created."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -257,7 +258,7 @@ def _keys(model: Model, given: Sequence[Any], using: str) -> list[Any]:
         except (ValueError, TypeError, ValidationError) as error:
             message = error.messages[0] if isinstance(error, ValidationError) else str(error) or type(error).__name__
             raise SelectionError(f"Cannot select {model._meta.label} by the key {key!r}: {message}") from None
-        internal = (pk.target_field if pk.is_relation else pk).get_internal_type()
+        internal = (pk.target_field if isinstance(pk, models.ForeignKey) else pk).get_internal_type()
         low, high = connections[using].ops.integer_field_ranges.get(internal, (None, None))
         if isinstance(value, int) and ((low is not None and value < low) or (high is not None and value > high)):
             raise SelectionError(f"Cannot select {model._meta.label} by the key {key}: out of range for its {internal}")
@@ -265,13 +266,15 @@ def _keys(model: Model, given: Sequence[Any], using: str) -> list[Any]:
     return keys
 
 
-def with_found_keys(selection: Selection, using: str) -> Selection:
-    """``selection`` with only the keys of ``pks`` that rows have, the others named in
-    ``left_out`` (the script's docstring says so); a one-line error when no row has any."""
+def with_found_keys(selection: Selection, using: str, model: Model) -> Selection:
+    """``selection`` with only the keys of ``pks`` (keys of ``model``) that rows have, the
+    others named in ``left_out`` (the script's docstring says so); a one-line error when no
+    row has any."""
     if selection.pks is None:
         return selection
-    model = selection.selected[0]
-    found = set(model._base_manager.using(using).filter(pk__in=selection.pks).values_list("pk", flat=True))
+    found: Any = list(model._base_manager.using(using).filter(pk__in=selection.pks).values_list("pk", flat=True))
+    with contextlib.suppress(TypeError):  # keys of a custom field may not hash
+        found = set(found)
     if not found:
         shown = ", ".join(map(str, selection.pks))
         raise SelectionError(f"Nothing to dump: no {model._meta.label} row has the key {shown} in database {using!r}")

@@ -51,8 +51,8 @@ class Child:
 
     def __init__(self) -> None:
         self.pid = 0
-        self.text = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")
-        self.calls = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.text = tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n")  # noqa: SIM115 (closed in discard)
+        self.calls = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
 
     def result(self, imports: ImportSet) -> Iterator[str] | None:
         """The child's text, once it has exited successfully and its import names were asked

@@ -9,8 +9,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS
 
 from dumpscript import DumpscriptError, load_script
-from dumpscript.loading import ReplacePreview, replace_preview
 from dumpscript._progress import Progress
+from dumpscript.loading import ReplacePreview, replace_preview
 
 
 class Command(BaseCommand):
