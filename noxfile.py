@@ -69,10 +69,14 @@ def tests(session: nox.Session, django: str, db: str) -> None:
         if IN_CI:
             session.error(message + " (CI=true: a missing server is a failure)")
         session.skip(message)
-    # The third-party packages of the conformance corpus need Django 5.2+: on the default pair.
-    extra = group("conformance") if (session.python, django) == DEFAULT else []
+    # The third-party packages of the conformance corpus need Django 5.2+: on the default pair,
+    # which also runs the heavy and wide tests (memory, scale, conformance, docs, Neovim) once.
+    default = (session.python, django) == DEFAULT
+    extra = group("conformance") if default else []
     session.install(_django_spec(django), "-e", CORE, "-e", LSP, *group("test"), *extra)
-    session.run("pytest", *session.posargs, env={"DUMPSCRIPT_DB": db})
+    workers = ["-n", os.environ.get("DUMPSCRIPT_TEST_WORKERS", "auto")]  # a database per worker (conftest)
+    only = [] if default else ["-m", "not once"]
+    session.run("pytest", *workers, *only, *session.posargs, env={"DUMPSCRIPT_DB": db})
 
 
 def _have_postgres() -> bool:

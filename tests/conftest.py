@@ -26,6 +26,8 @@ BACKEND = os.environ.setdefault("DUMPSCRIPT_DB", "sqlite")
 # The language-server tests are async tests that also fill databases with the ORM.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 _state: dict[str, object] = {}
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+"""The pytest-xdist worker this process is (``gw0``…): its PostgreSQL databases carry the name."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -133,7 +135,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> str:
     from django.core.management import call_command
 
     if BACKEND == "postgres":
-        name = "dumpscript_template"
+        name = f"dumpscript_template_{WORKER}"
         _pg_admin(f"DROP DATABASE IF EXISTS {name}")
         _pg_admin(f"CREATE DATABASE {name}")
     else:
@@ -155,7 +157,7 @@ def dbs(template: str, tmp_path: Path) -> Iterator[Databases]:
     number = next(_counter)
     for alias in ("default", "other"):
         if BACKEND == "postgres":
-            name = f"dumpscript_t{number}_{alias}"
+            name = f"dumpscript_{WORKER}_t{number}_{alias}"
             _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             _pg_admin(f"CREATE DATABASE {name} TEMPLATE {template}")
         else:

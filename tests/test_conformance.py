@@ -18,6 +18,8 @@ import pytest
 from conformance.__main__ import run_one
 from conftest import BACKEND
 
+pytestmark = pytest.mark.once  # heavy or wide: runs on the default Python/Django pair only (noxfile)
+
 EXPECTED = Path(__file__).parent / "conformance" / "expected.json"
 UPDATE = os.environ.get("DUMPSCRIPT_UPDATE_CONFORMANCE") == "1"
 
@@ -49,10 +51,27 @@ custom primary keys and fields, through models, rows that migrations create, mod
 no table on the backend; tagging, polymorphic models, a manager that renumbers on
 ``bulk_create`` (third-party packages); every PostgreSQL field (``postgres_tests``, PostgreSQL only)."""
 POSTGRES_ONLY = {"django:postgres_tests"}
+KNOWN_LIMITS = {
+    "postgres django:postgres_tests": "OtherTypesArrayModel.tags, an ArrayField of a project field type (TagField): "
+    "no encoder reaches the array's items (the value_to_string() fallback works for plain fields only)",
+}
+"""Apps whose recorded goal is ``exact`` but that differ today, with the reason: an ``xfail``
+that fails the day the app becomes exact (strict), so the record is then brought up to date."""
+IN_CI = os.environ.get("CI") == "true"
 
 
-@pytest.mark.parametrize("name", SUBSET)
+def _cases() -> list[object]:
+    cases: list[object] = []
+    for name in SUBSET:
+        reason = KNOWN_LIMITS.get(f"{BACKEND} {name}")
+        cases.append(pytest.param(name, marks=pytest.mark.xfail(reason=reason, strict=True)) if reason else name)
+    return cases
+
+
+@pytest.mark.parametrize("name", _cases())
 def test_app_result_is_the_recorded_one(name: str) -> None:
+    if UPDATE and IN_CI:
+        pytest.fail("DUMPSCRIPT_UPDATE_CONFORMANCE rewrites the record: it refuses to run under CI=true", pytrace=False)
     if "DUMPSCRIPT_PG_HOST" not in os.environ and BACKEND == "postgres":
         pytest.skip("needs the test run's PostgreSQL server")
     if name in POSTGRES_ONLY and BACKEND != "postgres":
@@ -62,12 +81,13 @@ def test_app_result_is_the_recorded_one(name: str) -> None:
     result = run_one(name, BACKEND)
     recorded = json.loads(EXPECTED.read_text(encoding="utf-8")) if EXPECTED.exists() else {}
     key = f"{BACKEND} {name}"
-    subset = "ok" if result.get("subset", "ok") == "ok" else "defect"
+    assert result["result"] != "setup", result.get("detail")
+    assert "subset" in result, f"{name}: no subset result ({result['result']}: {result.get('detail')})"
+    subset = "ok" if result["subset"] == "ok" else "defect"
     if UPDATE:
         recorded[key] = result["result"]
         recorded[f"{key} subset"] = subset
         EXPECTED.write_text(json.dumps(recorded, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    assert result["result"] != "setup", result.get("detail")
     assert result["result"] == recorded.get(key), f"{name}: {result['result']}: {result.get('detail')}"
     # One row and what belongs to it (issue 16), dumped and loaded alone.
-    assert subset == recorded.get(f"{key} subset", "ok"), f"{name}: {result.get('subset')}"
+    assert subset == recorded[f"{key} subset"], f"{name}: {result.get('subset')}"

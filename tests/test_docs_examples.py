@@ -10,7 +10,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.once  # heavy or wide: runs on the default Python/Django pair only (noxfile)
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _missing_in_order(shown: list[str], script: list[str]) -> list[str]:
+    """The lines of ``shown`` that ``script`` does not have in the same order (each one after
+    the line that matched the one before it)."""
+    missing, at = [], 0
+    for line in shown:
+        try:
+            at = script.index(line, at) + 1
+        except ValueError:
+            missing.append(line)
+    return missing
 
 
 def _run_block(rst: str) -> list[str]:
@@ -37,7 +53,7 @@ def test_the_quickstart_shows_what_dumpscript_writes_for_the_example_site(tmp_pa
     assert done.returncode == 0, done.stderr[-2000:]
     script = (example / "polls_data.py").read_text(encoding="utf-8").splitlines()
     quickstart = (ROOT / "docs" / "quickstart.rst").read_text(encoding="utf-8")
-    missing = [line for line in _run_block(quickstart) if line not in script]
+    missing = _missing_in_order(_run_block(quickstart), script)
     assert not missing, f"lines of docs/quickstart.rst that the script does not have: {missing}"
     assert f"Wrote polls_data.py ({len(script)} lines)" in quickstart
 
@@ -71,7 +87,7 @@ def test_the_grow_demo_shows_what_the_commands_write(tmp_path: Path) -> None:
         assert done.returncode == 0, (command, done.stderr[-2000:])
     assert "Created 2000 polls.Author" in done.stdout
     script = (example / "authors_data.py").read_text(encoding="utf-8").splitlines()
-    missing = [line for line in _code_block(page, "def run(") if line not in script]
+    missing = _missing_in_order(_code_block(page, "def run("), script)
     assert not missing, f"lines of docs/generate.rst that the script does not have: {missing}"
 
 
@@ -149,3 +165,60 @@ def test_every_command_of_the_transforms_page_runs_with_the_output_it_shows(tmp_
         text=True,
     )
     assert loaded.returncode == 0, loaded.stderr
+
+
+def _shown(text: str) -> list[tuple[list[str], list[str], bool]]:
+    """Each ``$ python …`` command of a page's literal blocks with the output shown under it (up
+    to the next command or the end of the block; ``...`` lines dropped), and whether the page
+    shows it failing (its output starts with ``CommandError`` or says ``nothing was loaded``).
+    Synopses (``[options]``, ``PATH``) are not ``$`` lines."""
+    import shlex
+
+    found: list[tuple[list[str], list[str], bool]] = []
+    current: list[str] | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        indented = line.startswith("    ")
+        if indented and stripped.startswith("$ python "):
+            current = []
+            found.append((shlex.split(stripped[2:].split("  #")[0]), current, False))
+        elif indented and stripped and current is not None:
+            if stripped != "...":
+                current.append(stripped)
+        elif not indented and stripped:
+            current = None
+    return [
+        (command, output, bool(output) and (output[0].startswith("CommandError") or "nothing was loaded" in output[0]))
+        for command, output, _ in found
+    ]
+
+
+@pytest.mark.parametrize(
+    ("page", "setup"),
+    [
+        ("quickstart.rst", ["fill_sample_data"]),
+        ("subsets.rst", ["fill_sample_data"]),
+        ("generate.rst", ["fill_sample_data --authors 20", "dumpscript polls.Author -o authors_data.py"]),
+    ],
+)
+def test_every_shown_command_of_a_page_runs_with_the_output_it_shows(
+    tmp_path: Path, page: str, setup: list[str]
+) -> None:
+    text = (ROOT / "docs" / page).read_text(encoding="utf-8")
+    shown = _shown(text)
+    assert shown, page
+    example = tmp_path / "example"
+    ignore = shutil.ignore_patterns("*.sqlite3", "polls_data.py", "authors_data.py", "tags_data.py", "__pycache__")
+    shutil.copytree(ROOT / "example", example, ignore=ignore)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DUMPSCRIPT_", "PYTHONPATH"))}
+    prepare = ["migrate -v 0", "migrate -v 0 --database fresh", *setup]
+    _run_all([["python", "manage.py", *command.split()] for command in prepare], example, env)
+    for command, output, fails in shown:
+        answer = "yes\n" if "--replace" in command else ""
+        done = subprocess.run(
+            [sys.executable, *command[1:]], cwd=example, env=env, input=answer, capture_output=True, text=True
+        )
+        assert (done.returncode != 0) == fails, (command, done.stdout[-1000:], done.stderr[-2000:])
+        printed = (done.stdout + done.stderr).splitlines()
+        missing = _missing_in_order(output, [line.strip() for line in printed])
+        assert not missing, (command, missing, printed[-20:])

@@ -24,6 +24,8 @@ from testproject import bulk, sample
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("DUMPSCRIPT_UPDATE_GOLDEN") == "1"
+if UPDATE and os.environ.get("CI") == "true":
+    raise pytest.UsageError("DUMPSCRIPT_UPDATE_GOLDEN rewrites the golden scripts: it refuses to run under CI=true")
 
 pytestmark = pytest.mark.sqlite_only
 

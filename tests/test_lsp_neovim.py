@@ -22,7 +22,10 @@ from testproject.testapp import models as m
 NVIM = shutil.which("nvim")
 if NVIM is None and os.environ.get("CI") == "true":
     raise RuntimeError("Neovim (nvim) not found: install Debian's neovim package (CI=true: a missing one is a failure)")
-pytestmark = pytest.mark.skipif(NVIM is None, reason="Neovim (nvim) not found: install the neovim package to run these")
+pytestmark = [
+    pytest.mark.once,  # runs on the default Python/Django pair only (noxfile)
+    pytest.mark.skipif(NVIM is None, reason="Neovim (nvim) not found: install the neovim package to run these"),
+]
 
 SCRIPT = """\
 from testproject.testapp.models import Tag

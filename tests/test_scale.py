@@ -24,6 +24,8 @@ from testproject import bulk, sample
 from testproject.snapshot import Snapshot
 from testproject.testapp import models as m
 
+pytestmark = pytest.mark.once  # heavy or wide: runs on the default Python/Django pair only (noxfile)
+
 
 def test_values_equal_to_the_model_default_are_left_out(dbs: Databases) -> None:
     objects = m.Sample.objects.using("default")

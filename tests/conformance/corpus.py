@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +76,11 @@ class Sdist:
         name = self.requirement.replace("==", "-")
         target = CACHE / name
         done = target / ".extracted"
+        with _fetching(target):
+            self._fetch(target, done)
+        return str(target / "src" / self.inside)
+
+    def _fetch(self, target: Path, done: Path) -> None:
         if not done.exists():
             target.mkdir(parents=True, exist_ok=True)
             options = ["--no-binary", ":all:", "--no-deps", "--quiet", "-d", str(target)]
@@ -87,7 +95,15 @@ class Sdist:
                     member.name = member.name[len(top) + 1 :]
                 tar.extractall(target / "src", members=members, filter="data")
             done.touch()
-        return str(target / "src" / self.inside)
+
+
+@contextlib.contextmanager
+def _fetching(target: Path) -> Iterator[None]:
+    """One process at a time fetches and extracts into ``target`` (parallel test workers)."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f"{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def django_tests() -> Path:
@@ -97,8 +113,13 @@ def django_tests() -> Path:
     version = django.__version__
     target = CACHE / f"django-{version}"
     tests = target / f"django-{version}" / "tests"
-    if tests.is_dir():
-        return tests
+    with _fetching(target):
+        if not (target / ".extracted").exists():
+            _fetch_django(target, version)
+    return tests
+
+
+def _fetch_django(target: Path, version: str) -> None:
     target.mkdir(parents=True, exist_ok=True)
     archive = target / f"django-{version}.tar.gz"
     if not archive.exists():
@@ -107,7 +128,7 @@ def django_tests() -> Path:
     with tarfile.open(archive) as tar:
         members = [m for m in tar.getmembers() if m.name.startswith(f"django-{version}/tests/")]
         tar.extractall(target, members=members, filter="data")
-    return tests
+    (target / ".extracted").touch()
 
 
 def _pip() -> list[str]:

@@ -28,6 +28,8 @@ from dumpscript.writer import _parallel as parallel
 from testproject import bulk, sample
 from testproject.testapp import models as m
 
+pytestmark = pytest.mark.once  # heavy or wide: runs on the default Python/Django pair only (noxfile)
+
 
 def test_an_unbreakable_cycle_names_its_objects_and_fields(dbs: Databases) -> None:
     sample.unbreakable_cycle()
