@@ -187,6 +187,7 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+@pytest.mark.once  # 60,000 rows
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_a_killed_dump_leaves_no_worker_and_no_file(dbs: Databases, tmp_path: Path, how: signal.Signals) -> None:
     if not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2:

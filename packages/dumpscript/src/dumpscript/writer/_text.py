@@ -66,7 +66,8 @@ if __name__ == "__main__":
     except Exception as error:
         lines = [frame.lineno for frame in traceback.extract_tb(error.__traceback__) if frame.filename == __file__]
         where = f", line {lines[-1]}" if lines else ""
-        sys.exit(f"{sys.argv[0]}{where}: {type(error).__name__}: {error}; nothing was loaded")
+        message = " ".join(str(error).split())  # one line (PostgreSQL adds a DETAIL line)
+        sys.exit(f"{sys.argv[0]}{where}: {type(error).__name__}: {message}; nothing was loaded")
     verb = "Would create" if ARGS.dry_run else "Created"
     for m, n in sorted(created.items(), key=lambda item: item[0]._meta.label):
         if n:
