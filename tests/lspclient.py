@@ -124,7 +124,8 @@ class Editor:
 
 
 async def start(dbs: Databases | None, root: Path, *, env: dict[str, str] | None = None,
-                options: dict[str, Any] | None = None, capabilities: str = "visual-studio-code") -> Editor:  # fmt: skip
+                options: dict[str, Any] | None = None, capabilities: str = "visual-studio-code",
+                position_encodings: list[str] | None = None) -> Editor:  # fmt: skip
     """Start the server in a subprocess (the test project's settings and databases) and
     initialize a session as ``capabilities``' client would."""
     client = make_test_lsp_client()
@@ -156,9 +157,14 @@ async def start(dbs: Databases | None, root: Path, *, env: dict[str, str] | None
         if value is None:
             del environment[key]
     await client.start_io(sys.executable, "-m", "dumpscript_lsp", env=environment, cwd=str(root))
+    asked = client_capabilities(capabilities)
+    if position_encodings is not None:  # the encodings the client offers, preferred first
+        general = asked.general or types.GeneralClientCapabilities()
+        general.position_encodings = [types.PositionEncodingKind(kind) for kind in position_encodings]
+        asked.general = general
     await client.initialize_session(
         types.InitializeParams(
-            capabilities=client_capabilities(capabilities),
+            capabilities=asked,
             root_uri=root.as_uri(),
             workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=root.name)],
             initialization_options=options or {},

@@ -97,3 +97,20 @@ async def test_other_names_of_a_models_module_are_not_flagged(editor: lspclient.
     )
     uri = editor.open("auth_data.py", text)
     assert await _diagnostics(editor, uri) == []
+
+
+async def test_ranges_are_in_the_negotiated_position_encoding(dbs: Databases) -> None:
+    """Columns after non-ASCII text: UTF-8 bytes when the client chose UTF-8, not UTF-16 units."""
+    line = 'author_1 = Author(name="Zoë ✓ 𝄞", email="z@example.com", nickname="A")'
+    text = f"from testproject.testapp.models import Author\n\n\ndef run(using):\n    {line}\n"
+    editor = await lspclient.start(dbs, dbs.workdir, position_encodings=["utf-8"])
+    try:
+        uri = editor.open("enc_data.py", text)
+        (found,) = [d for d in await _diagnostics(editor, uri) if d.code == "unknown-field"]
+        prefix = "    " + line[: line.index("nickname")]
+        assert found.range.start == types.Position(line=4, character=len(prefix.encode("utf-8")))
+        assert found.range.start.character != len(prefix.encode("utf-16-le")) // 2
+        (edit,) = found.data["edits"]
+        assert edit[1] == len(("    " + line[: line.index(", nickname")]).encode("utf-8"))
+    finally:
+        await lspclient.stop(editor)

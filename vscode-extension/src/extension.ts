@@ -438,7 +438,7 @@ interface DumpToFileArgs {
   labels?: string[];
   path?: string;
   anonymize?: boolean;
-  filter?: string[];
+  filter?: string[] | string;
 }
 
 /** A subset: a model, the rows (lookups), the server's preview of what belongs to them (a
@@ -456,14 +456,15 @@ async function dumpSubset(): Promise<unknown> {
   if (!typed) {
     return undefined;
   }
-  const filter = typed.split(",").map((part) => part.trim()).filter(Boolean);
+  // One text: the server splits it where a comma starts a new lookup (pk__in=1,2 stays whole).
+  const filter = typed.trim();
   const preview = await server<{ error?: string; text?: string }>("dumpscript.previewSubset", { labels, filter });
   if (reportFailure(preview)) {
     return preview;
   }
   output.appendLine(preview?.text ?? "");
   const answer = await vscode.window.showInformationMessage(
-    `dumpscript: ${labels[0]} where ${filter.join(", ")}`,
+    `dumpscript: ${labels[0]} where ${filter}`,
     { modal: true, detail: preview?.text ?? "" },
     "Dump",
   );

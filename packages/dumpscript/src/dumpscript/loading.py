@@ -22,6 +22,7 @@ from dumpscript._blame import find_culprit
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.errors import ConflictError, ScriptError
 from dumpscript.graph import root_model
+from dumpscript.options import check_database
 
 
 @dataclass
@@ -285,6 +286,14 @@ def created_models(source: bytes, filename: str) -> list[type[models.Model]]:
     return found
 
 
+def _script(path: str | os.PathLike[str], using: str) -> Path:
+    """The script at ``path``, once the database exists and the file is not a fixture."""
+    check_database(using)
+    script = Path(path).resolve()
+    _refuse_fixture(script, path)
+    return script
+
+
 _FIXTURE_SUFFIXES = {".json", ".jsonl", ".xml", ".yaml", ".yml"}
 
 
@@ -337,11 +346,7 @@ def replace_preview(path: str | os.PathLike[str], *, using: str = DEFAULT_DB_ALI
     sending a signal; and which of those models the script creates again."""
     from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 
-    script = Path(path).resolve()
-    if using not in connections:
-        known = ", ".join(repr(alias) for alias in connections) or "none"
-        raise ScriptError(f"Unknown database {using!r}: DATABASES defines {known}")
-    _refuse_fixture(script, path)
+    script = _script(path, using)
     try:
         source = script.read_bytes()
         created = {model._meta.label for model in created_models(source, str(script))}
@@ -537,11 +542,7 @@ def load_script(
     without ``.using(using)``) is refused: it would escape the transaction and the dry run.
     On any error nothing is written and a :class:`ScriptError` names the script line.
     """
-    script = Path(path).resolve()
-    if using not in connections:
-        known = ", ".join(repr(alias) for alias in connections) or "none"
-        raise ScriptError(f"Unknown database {using!r}: DATABASES defines {known}")
-    _refuse_fixture(script, path)
+    script = _script(path, using)
     try:
         layout = _layout(script)
     except OSError as error:

@@ -32,7 +32,8 @@ def looks_like_script(text: str) -> bool:
     return bool(_LOOKS_LIKE_SCRIPT.search(text))
 
 
-def check(text: str, path: str | None, django_ready: bool) -> list[types.Diagnostic]:
+def check(text: str, path: str | None, django_ready: bool, encoding: str = "utf-16") -> list[types.Diagnostic]:
+    """The diagnostics of ``text``; positions in ``encoding``, the one agreed with the client."""
     if not looks_like_script(text) or not django_ready:
         return []
     found: list[types.Diagnostic] = []
@@ -43,7 +44,7 @@ def check(text: str, path: str | None, django_ready: bool) -> list[types.Diagnos
     except (SyntaxError, ValueError):
         return found  # the editor's Python support reports syntax errors
     source = Source(text)
-    found += _schema(source, tree)
+    found += _schema(source, tree, encoding)
     return found
 
 
@@ -66,18 +67,18 @@ def _shadowing(path: str) -> list[types.Diagnostic]:
     return []
 
 
-def _range(source: Source, start: int, end: int) -> types.Range:
+def _range(source: Source, start: int, end: int, encoding: str) -> types.Range:
     from dumpscript_lsp.documents import to_position
 
-    return types.Range(to_position(source, start), to_position(source, end))
+    return types.Range(to_position(source, start, encoding), to_position(source, end, encoding))
 
 
-def _edit(source: Source, start: int, end: int, text: str = "") -> list[Any]:
-    r = _range(source, start, end)
+def _edit(source: Source, encoding: str, start: int, end: int, text: str = "") -> list[Any]:
+    r = _range(source, start, end, encoding)
     return [r.start.line, r.start.character, r.end.line, r.end.character, text]
 
 
-def _schema(source: Source, tree: ast.Module) -> list[types.Diagnostic]:
+def _schema(source: Source, tree: ast.Module, encoding: str) -> list[types.Diagnostic]:
     from django.apps import apps
 
     from dumpscript.transforms import model_index
@@ -98,10 +99,10 @@ def _schema(source: Source, tree: ast.Module) -> list[types.Diagnostic]:
                 classes[local] = found_model
             elif alias.name[:1].isupper() and not hasattr(_module(statement.module), alias.name):
                 missing[local] = (statement.module, statement, alias)  # gone from the module
-    found = [_missing_model(source, tree, local, *entry) for local, entry in missing.items()]
+    found = [_missing_model(source, encoding, tree, local, *entry) for local, entry in missing.items()]
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in classes:
-            found += _unknown_fields(source, node, classes[node.func.id])
+            found += _unknown_fields(source, encoding, node, classes[node.func.id])
     return found
 
 
@@ -125,7 +126,7 @@ def _field_names(model: Any) -> set[str]:
     return names
 
 
-def _unknown_fields(source: Source, call: ast.Call, model: Any) -> list[types.Diagnostic]:
+def _unknown_fields(source: Source, encoding: str, call: ast.Call, model: Any) -> list[types.Diagnostic]:
     known = _field_names(model)
     found = []
     keywords = [k for k in call.keywords if k.arg is not None]
@@ -142,25 +143,37 @@ def _unknown_fields(source: Source, call: ast.Call, model: Any) -> list[types.Di
         label = model._meta.label
         found.append(
             types.Diagnostic(
-                range=_range(source, start, end),
+                range=_range(source, start, end, encoding),
                 message=_unknown_field(label, str(keyword.arg), known),
                 severity=types.DiagnosticSeverity.Error,
                 source=SOURCE,
                 code="unknown-field",
-                data={"title": f"Remove {keyword.arg}= (not a field of {label})", "edits": [_edit(source, *cut)]},
+                data={
+                    "title": f"Remove {keyword.arg}= (not a field of {label})",
+                    "edits": [_edit(source, encoding, *cut)],
+                },
             )
         )
     return found
 
 
 def _missing_model(
-    source: Source, tree: ast.Module, local: str, module: str, statement: ast.ImportFrom, alias: ast.alias
+    source: Source,
+    encoding: str,
+    tree: ast.Module,
+    local: str,
+    module: str,
+    statement: ast.ImportFrom,
+    alias: ast.alias,
 ) -> types.Diagnostic:
     edits = []
     if len(statement.names) == 1:  # the whole import line
         edits.append(
             _edit(
-                source, source.line_start(statement.lineno), source.line_end(statement.end_lineno or statement.lineno)
+                source,
+                encoding,
+                source.line_start(statement.lineno),
+                source.line_end(statement.end_lineno or statement.lineno),
             )
         )
     else:
@@ -171,12 +184,13 @@ def _missing_model(
             end = source.span(names[index + 1])[0]  # type: ignore[arg-type]
         else:
             start = source.span(names[index - 1])[1]  # type: ignore[arg-type]
-        edits.append(_edit(source, start, end))
+        edits.append(_edit(source, encoding, start, end))
     users = _statements_using(tree, local)
     for statement_node in users:
         edits.append(
             _edit(
                 source,
+                encoding,
                 source.line_start(statement_node.lineno),
                 source.line_end(statement_node.end_lineno or statement_node.lineno),
             )
@@ -184,7 +198,7 @@ def _missing_model(
     start, end = source.span(alias)  # type: ignore[arg-type]
     lines = f" and the {len(users)} statement{'s' if len(users) != 1 else ''} that use it" if users else ""
     return types.Diagnostic(
-        range=_range(source, start, end),
+        range=_range(source, start, end, encoding),
         message=f"{module} has no model {alias.name!r} (removed or renamed since this script was written)",
         severity=types.DiagnosticSeverity.Error,
         source=SOURCE,

@@ -59,7 +59,7 @@ async def _publish(ls: DumpscriptServer, uri: str, delay: float) -> None:
     text, version = doc.source, doc.version
     path = to_fs_path(uri) if uri.startswith("file:") else None
     if project.ready and checks.looks_like_script(text):
-        found = await ls.django.run(checks.check, text, path, True)
+        found = await ls.django.run(checks.check, text, path, True, ls.encoding)
     else:
         found = []
     if ls.diagnostics.get(uri) is asyncio.current_task() or uri not in ls.diagnostics:
