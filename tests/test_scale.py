@@ -19,7 +19,8 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from conftest import TESTS, Databases, dump, write
-from dumpscript import ScriptError, load_script, loading
+from dumpscript import ScriptError, load_script
+from dumpscript.load import _pieces as loading
 from testproject import bulk, sample
 from testproject.snapshot import Snapshot
 from testproject.testapp import models as m
@@ -231,3 +232,28 @@ def test_load_reports_what_it_inserted_without_reading_the_database(dbs: Databas
     assert result.created["testapp.Restaurant"] == 1  # the Italian restaurant is not counted twice
     assert result.created["testapp.Place"] == 1 and result.created["testapp.Bar"] == 2
     assert result.created["testapp.Book_tags"] == m.Book.tags.through.objects.count()
+
+
+def test_a_script_that_cannot_be_split_runs_once(dbs: Databases, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every piece is compiled before any runs: a later piece that does not compile on its own
+    (``return`` in ``run()``'s body) sends the load to the whole-file path before a statement
+    ran, so side effects outside the database (a file, a signal, a sequence) happen once."""
+    marks = dbs.workdir / "marks.txt"
+    script = textwrap.dedent(
+        f"""
+        from testproject.testapp.models import Tag
+
+
+        def run(using):
+            with open({str(marks)!r}, "a") as marks:
+                marks.write("ran\\n")
+            Tag.objects.using(using).create(name="first")
+            if Tag.objects.using(using).count() > 5:
+                return
+            Tag.objects.using(using).create(name="second")
+        """
+    )
+    monkeypatch.setattr(loading, "CHUNK_LINES", 1)
+    result = load_script(write(dbs, script), using="other")
+    assert result.created == {"testapp.Tag": 2}
+    assert marks.read_text() == "ran\n"

@@ -21,7 +21,7 @@ from dumpscript.errors import (
     UnsupportedValueError,
 )
 from dumpscript.graph._embedded import register_ids
-from dumpscript.loading import LoadResult, ReplacePreview, load_script, replace_preview
+from dumpscript.load import LoadResult, ReplacePreview, load_script, replace_preview
 from dumpscript.options import DumpOptions
 from dumpscript.values import EncodeContext, Encoder, encode_python, register_encoder
 

@@ -10,7 +10,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from dumpscript import DumpscriptError, load_script
 from dumpscript._progress import Progress
-from dumpscript.loading import ReplacePreview, replace_preview
+from dumpscript.load import ReplacePreview, replace_preview
 
 
 class Command(BaseCommand):
