@@ -110,7 +110,27 @@ async def test_ranges_are_in_the_negotiated_position_encoding(dbs: Databases) ->
         prefix = "    " + line[: line.index("nickname")]
         assert found.range.start == types.Position(line=4, character=len(prefix.encode("utf-8")))
         assert found.range.start.character != len(prefix.encode("utf-16-le")) // 2
-        (edit,) = found.data["edits"]
+        (edit,) = found.data["fixes"][-1]["edits"]  # the removal: from the end of the previous value
         assert edit[1] == len(("    " + line[: line.index(", nickname")]).encode("utf-8"))
     finally:
         await lspclient.stop(editor)
+
+
+async def test_a_typo_is_renamed_to_the_nearest_field_and_removing_says_it_deletes(editor: lspclient.Editor) -> None:
+    """The preferred fix of a mistyped keyword keeps its value under the nearest field's name;
+    removing it is the second choice, and says that the value goes."""
+    text = (
+        "from testproject.testapp.models import Tag\n\n\n"
+        "def run(using):\n"
+        '    Tag.objects.using(using).bulk_create([Tag(nmae="The sky (1)")])\n'
+    )
+    uri = editor.open("typo_data.py", text)
+    (diagnostic,) = await _diagnostics(editor, uri)
+    assert diagnostic.message == "testapp.Tag has no field 'nmae': did you mean 'name'?"
+    fixes = await editor.actions(uri, 5, diagnostic.range.start.character, only=["quickfix"], diagnostics=[diagnostic])
+    assert [(fix.title, fix.is_preferred) for fix in fixes] == [
+        ("Rename nmae= to name= (the nearest field of testapp.Tag)", True),
+        ('Remove nmae="The sky (1)" (deletes this value; not a field of testapp.Tag)', False),
+    ]
+    await editor.run(fixes[0])
+    assert editor.texts[uri] == text.replace('nmae="The sky (1)"', 'name="The sky (1)"')

@@ -141,6 +141,27 @@ def _unknown_fields(source: Source, encoding: str, call: ast.Call, model: Any) -
         else:
             cut = (start, end)
         label = model._meta.label
+        value = source.text[slice(*source.span(keyword.value))]  # type: ignore[arg-type]
+        shown = value if len(value) <= 30 else value[:27] + "..."
+        fixes = []
+        near = _nearest(str(keyword.arg), known)
+        given = {k.arg for k in keywords}
+        if near is not None and near not in given:  # a typo: keep the value under the right name
+            name_end = start + len(str(keyword.arg))
+            fixes.append(
+                {
+                    "title": f"Rename {keyword.arg}= to {near}= (the nearest field of {label})",
+                    "edits": [_edit(source, encoding, start, name_end, near)],
+                    "preferred": True,
+                }
+            )
+        fixes.append(
+            {
+                "title": f"Remove {keyword.arg}={shown} (deletes this value; not a field of {label})",
+                "edits": [_edit(source, encoding, *cut)],
+                "preferred": not fixes,
+            }
+        )
         found.append(
             types.Diagnostic(
                 range=_range(source, start, end, encoding),
@@ -148,10 +169,7 @@ def _unknown_fields(source: Source, encoding: str, call: ast.Call, model: Any) -
                 severity=types.DiagnosticSeverity.Error,
                 source=SOURCE,
                 code="unknown-field",
-                data={
-                    "title": f"Remove {keyword.arg}= (not a field of {label})",
-                    "edits": [_edit(source, encoding, *cut)],
-                },
+                data={"fixes": fixes},
             )
         )
     return found
@@ -203,7 +221,7 @@ def _missing_model(
         severity=types.DiagnosticSeverity.Error,
         source=SOURCE,
         code="unknown-model",
-        data={"title": f"Remove {alias.name}{lines}", "edits": edits},
+        data={"fixes": [{"title": f"Remove {alias.name}{lines}", "edits": edits, "preferred": True}]},
     )
 
 
@@ -229,9 +247,14 @@ def _statements_using(tree: ast.Module, name: str) -> list[ast.stmt]:
     return sorted(found, key=lambda s: s.lineno)
 
 
+def _nearest(name: str, known: Iterable[str]) -> str | None:
+    near = difflib.get_close_matches(name, sorted(known), n=1)
+    return near[0] if near else None
+
+
 def _unknown_field(label: str, name: str, known: Iterable[str]) -> str:
     """Most often a typo: the nearest field, if one is near; else a field renamed or removed."""
-    near = difflib.get_close_matches(name, sorted(known), n=1)
+    near = _nearest(name, known)
     if near:
-        return f"{label} has no field {name!r}: did you mean {near[0]!r}?"
+        return f"{label} has no field {name!r}: did you mean {near!r}?"
     return f"{label} has no field {name!r} (a typo, or a field renamed or removed since this script was written)"

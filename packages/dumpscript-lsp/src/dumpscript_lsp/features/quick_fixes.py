@@ -1,5 +1,6 @@
-"""Quick fixes: the edits that the diagnostics carry (remove an unknown keyword, a missing
-model's import and the statements that use it)."""
+"""Quick fixes: the edits that the diagnostics carry (rename a mistyped keyword to the nearest
+field, preferred; remove an unknown keyword, which deletes its value; remove a missing model's
+import and the statements that use it)."""
 
 from __future__ import annotations
 
@@ -25,17 +26,18 @@ async def actions(
         data = diagnostic.data if isinstance(diagnostic.data, dict) else None
         if diagnostic.source != checks.SOURCE or not data or data.get("version", version) != version:
             continue
-        edits = [
-            types.TextEdit(range=types.Range(types.Position(a, b), types.Position(c, d)), new_text=text)
-            for a, b, c, d, text in data["edits"]
-        ]
-        found.append(
-            types.CodeAction(
-                title=data["title"],
-                kind=KIND,
-                diagnostics=[diagnostic],
-                edit=ls.workspace_edit(uri, version, edits),
-                is_preferred=True,
+        for fix in data.get("fixes", []):
+            edits = [
+                types.TextEdit(range=types.Range(types.Position(a, b), types.Position(c, d)), new_text=text)
+                for a, b, c, d, text in fix["edits"]
+            ]
+            found.append(
+                types.CodeAction(
+                    title=fix["title"],
+                    kind=KIND,
+                    diagnostics=[diagnostic],
+                    edit=ls.workspace_edit(uri, version, edits),
+                    is_preferred=bool(fix.get("preferred")),
+                )
             )
-        )
     return found
