@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.once  # heavy or wide: runs on the default Python/Django pair only (noxfile)
+# Heavy: on the default Python/Django pair only (noxfile); and the example site is SQLite
+# whatever DUMPSCRIPT_DB says, so once, in the SQLite session.
+pytestmark = [pytest.mark.once, pytest.mark.sqlite_only]
 
 ROOT = Path(__file__).resolve().parent.parent
 
