@@ -1,11 +1,13 @@
-"""Diagnostics for the traps the seed warns about, in scripts that look like dumpscript's.
+"""Diagnostics for the traps django-extensions' dumpscript documents (a script shadowing a
+module, models that changed since the dump), in scripts that look like dumpscript's.
 
 * a script file whose module name shadows an installed app or an importable module
   (importing the script would import it instead, and the other way round);
 * schema evolution: a script that imports a model the project no longer has, or sets a
-  field the model no longer has. Each comes with a quick fix (in ``Diagnostic.data``) that
-  removes what no longer exists: the keyword argument, or the import and the statements
-  that use the missing model.
+  field the model no longer has. Each comes with quick fixes (``Diagnostic.data["fixes"]``):
+  for a keyword near a field's name, a rename to it (preferred: the value is kept), then its
+  removal (which says it deletes the value); for a missing model, the removal of the import
+  and the statements that use it.
 
 Runs off the protocol loop (it parses the whole document); reads Django's model registry,
 never the database.

@@ -1,7 +1,7 @@
 """A script's text, its syntax tree and the text edits that change it.
 
-Transforms read a script with :mod:`ast` (ten times faster than LibCST on a large script;
-``shared/notes`` has the numbers), find what they change, build the new code as LibCST nodes
+Transforms read a script with :mod:`ast` (about ten times faster than LibCST on a large
+script), find what they change, build the new code as LibCST nodes
 and splice its rendering into the original text, so every byte outside the changed region
 stays as the person wrote it.
 """

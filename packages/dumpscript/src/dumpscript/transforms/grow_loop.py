@@ -1,6 +1,6 @@
 """Change how many objects a folded loop creates: ``for i in range(3)`` → ``range(2000)``.
 
-The seed's promise, "create 1,000s of entries with a for loop", as one edit: every field of
+The promise of django-extensions' dumpscript, "create 1,000s of entries with a for loop", as one edit: every field of
 such a loop is a constant or an expression of the counter, so any count keeps working code.
 
 A loop over a table of captured rows (``for name, email in [...]``) keeps its rows and gets a
