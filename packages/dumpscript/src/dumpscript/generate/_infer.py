@@ -98,8 +98,8 @@ _BY_NAME: tuple[tuple[tuple[str, ...], str], ...] = (
 _FAST = {
     ("name", False): 'f"{fake.first_name()} {fake.last_name()}"',
     ("name", True): 'f"{fake.first_name()} {fake.last_name()} {i}"',
-    ("email", False): 'f"{fake.first_name().lower()}.{fake.last_name().lower()}@{fake.free_email_domain()}"',
-    ("email", True): 'f"{fake.first_name().lower()}{i}@{fake.free_email_domain()}"',
+    ("email", False): 'f"{fake.first_name().lower()}.{fake.last_name().lower()}@example.com"',
+    ("email", True): 'f"{fake.first_name().lower()}{i}@example.com"',
     ("user_name", True): 'f"{fake.first_name().lower()}{i}"',
 }
 """Values made of Faker's quickest parts (a tenth of the time of ``fake.name()``, which parses
