@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Databases, write
+from conftest import Databases, dump, write
 from dumpscript import (
     CycleError,
     DumpOptions,
@@ -199,3 +199,32 @@ def test_script_error_in_plain_python(dbs: Databases) -> None:
 def test_api_errors_share_one_root() -> None:
     for error in (CycleError, OutputNameError, ScriptError, SelectionError, UnsupportedValueError):
         assert issubclass(error, __import__("dumpscript").DumpscriptError)
+
+
+def test_a_field_the_model_no_longer_has_names_the_line_and_the_nearest_field(dbs: Databases) -> None:
+    """A script written before a migration removed a field (or with a typo): one line with the
+    object's line, the model, the field and the nearest field; with --drop-unknown-fields the
+    rest loads and every value left out is counted, never silently."""
+    for name in ("red", "green", "blue"):
+        m.Tag.objects.create(name=name)
+    text = dump("testapp.Tag").replace('Tag(name="green")', 'Tag(name="green", colour="#0f0")')
+    text = text.replace('Tag(name="blue")', 'Tag(name="blue", colour="#00f", nmae="x")')
+    line = next(n for n, source in enumerate(text.splitlines(), 1) if "#0f0" in source)
+    write(dbs, text, "tags_data.py")
+    result = dbs.manage("loadscript", "tags_data.py", "--database", "other")
+    message = one_line_error(result)
+    assert message.startswith(f"CommandError: {dbs.workdir / 'tags_data.py'}, line {line}: testapp.Tag has no field ")
+    assert "'colour' (removed or renamed since the script was written?" in message
+    assert message.endswith("use --drop-unknown-fields; nothing was loaded")
+    assert m.Tag.objects.using("other").count() == 0
+    dropped = dbs.manage("loadscript", "tags_data.py", "--database", "other", "--drop-unknown-fields")
+    assert dropped.returncode == 0, dropped.stderr
+    assert "Dropped 2 values of testapp.Tag.colour (no such field)" in dropped.stdout
+    assert "Dropped 1 value of testapp.Tag.nmae (no such field)" in dropped.stdout
+    assert sorted(m.Tag.objects.using("other").values_list("name", flat=True)) == ["blue", "green", "red"]
+
+
+def test_the_nearest_field_is_named(dbs: Databases) -> None:
+    path = write(dbs, 'from testproject.testapp.models import Tag\n\nTag(nmae="x").save(using="other")\n', "t.py")
+    with pytest.raises(ScriptError, match=r"line 3: testapp.Tag has no field 'nmae' .*; the nearest field is 'name'\)"):
+        load_script(path, using="other")

@@ -13,6 +13,7 @@ import contextlib
 import inspect
 import os
 import types
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.errors import ScriptError
 from dumpscript.load._errors import exit_failure, failure, script_path
+from dumpscript.load._fields import dropping_unknown_fields
 from dumpscript.load._header import announced_rows
 from dumpscript.load._inserts import Inserts, count_inserts, reset_sequences
 from dumpscript.load._pieces import Compiled, NotChunkable, compile_pieces, layout_of, read_whole, run_compiled
@@ -35,6 +37,9 @@ class LoadResult:
 
     created: dict[str, int] = field(default_factory=dict)
     deleted: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    """Values left out per ``app.Model.field`` that the model does not have
+    (``drop_unknown_fields``)."""
     dry_run: bool = False
 
     @property
@@ -49,9 +54,14 @@ def load_script(
     dry_run: bool = False,
     replace: bool = False,
     expect_deleted: dict[str, int] | None = None,
+    drop_unknown_fields: bool = False,
     progress: Progress = NO_PROGRESS,
 ) -> LoadResult:
     """Run the script at ``path`` into database ``using``, all in one transaction.
+
+    A keyword of ``Model(...)`` that is not a field of the model (removed or renamed since the
+    script was written) stops the load with the line, the field and the nearest field; with
+    ``drop_unknown_fields`` such values are left out instead, each counted in ``dropped``.
 
     The script's module code runs, then its ``run(using=...)`` function if it has one. The
     whole script is compiled before anything runs (``run()``'s body a piece at a time, so
@@ -78,7 +88,7 @@ def load_script(
     if code is None:
         code = read_whole(script)
     try:
-        return _load(script, code, using, dry_run, replace, expect_deleted, progress)
+        return _load(script, code, using, dry_run, replace, expect_deleted, drop_unknown_fields, progress)
     finally:
         if isinstance(code, Compiled):
             code.close()
@@ -91,6 +101,7 @@ def _load(
     dry_run: bool,
     replace: bool,
     expect_deleted: dict[str, int] | None,
+    drop_unknown_fields: bool,
     progress: Progress,
 ) -> LoadResult:
     module = types.ModuleType(f"dumpscript_loaded_{abs(hash(str(script)))}")
@@ -109,13 +120,16 @@ def _load(
                         f"({counts_text(expect_deleted)} then, {counts_text(result.deleted)} now); "
                         "nothing was deleted or loaded"
                     )
-            with count_inserts(using, progress, inserted):
+            dropped: Counter[str] = Counter()
+            dropping = dropping_unknown_fields(dropped) if drop_unknown_fields else contextlib.nullcontext()
+            with count_inserts(using, progress, inserted), dropping:
                 if isinstance(code, Compiled):
                     run_compiled(code, namespace, using)
                 else:
                     _run_whole(code, namespace, using)
             progress.finish()
             result.created = inserted.objects()
+            result.dropped = dict(sorted(dropped.items()))
             if not dry_run:  # setval is not rolled back: a dry run leaves the sequences alone
                 reset_sequences(using, inserted.models())
             if dry_run:

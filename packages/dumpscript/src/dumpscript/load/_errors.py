@@ -11,6 +11,7 @@ from django.db import IntegrityError
 
 from dumpscript.errors import ConflictError, ScriptError
 from dumpscript.load._blame import find_culprit
+from dumpscript.load._fields import unknown_fields
 from dumpscript.options import check_database
 
 
@@ -57,6 +58,12 @@ def failure(path: Path, error: BaseException) -> ScriptError:
     code = (frame.line or "").strip()
     if len(code) > 80:
         code = code[:77] + "..."
+    unknown = unknown_fields(error)
+    if unknown is not None:  # a script written before a field was removed or renamed, or a typo
+        return ScriptError(
+            f"{path}, line {frame.lineno}: {unknown.text()}; to load the rest, leaving such values out (each "
+            "counted), use --drop-unknown-fields; nothing was loaded"
+        )
     culprit = find_culprit(path, error)
     if culprit is not None:  # the object of a batch, on its own line
         text = (

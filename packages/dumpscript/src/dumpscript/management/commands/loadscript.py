@@ -27,6 +27,12 @@ class Command(BaseCommand):
             "them (same transaction); says what it deletes and asks first",
         )
         parser.add_argument(
+            "--drop-unknown-fields",
+            action="store_true",
+            help="leave out values of fields the models no longer have (removed or renamed since the script "
+            "was written), saying how many per field; by default such a value stops the load",
+        )
+        parser.add_argument(
             "--noinput",
             "--no-input",
             action="store_false",
@@ -45,6 +51,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 replace=options["replace"],
                 expect_deleted=expected,
+                drop_unknown_fields=options["drop_unknown_fields"],
                 progress=progress,
             )
         except DumpscriptError as error:
@@ -55,6 +62,8 @@ class Command(BaseCommand):
             preview = ReplacePreview(result.deleted, frozenset(result.created))
             for line in preview.lines("Would delete" if result.dry_run else "Deleted"):
                 self.stdout.write(line)
+        for name, count in result.dropped.items():
+            self.stdout.write(f"Dropped {count} value{'s' if count != 1 else ''} of {name} (no such field)")
         verb = "Would create" if result.dry_run else "Created"
         for label, count in result.created.items():
             self.stdout.write(f"{verb} {count} {label}")

@@ -1,0 +1,98 @@
+"""Fields a script sets that its model no longer has (a script written before a migration that
+removed or renamed them, or a typo): a one-line error naming the line, the model, the field
+and the nearest field the model has; or, when the user asks (``drop_unknown_fields``), the
+values left out and counted per field, never silently (``loaddata -i`` drops them unsaid)."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import types
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+
+__all__ = ["UnknownFields", "dropping_unknown_fields", "unknown_fields"]
+
+
+class UnknownFields:
+    """The model of a refused constructor call and the keywords it does not take."""
+
+    def __init__(self, model: type[models.Model], names: list[str]) -> None:
+        self.model, self.names = model, names
+
+    def text(self) -> str:
+        label = self.model._meta.label
+        parts = []
+        for name in self.names:
+            near = difflib.get_close_matches(name, sorted(_field_names(self.model)), n=1)
+            hint = f"; the nearest field is {near[0]!r}" if near else ""
+            parts.append(f"{label} has no field {name!r} (removed or renamed since the script was written?{hint})")
+        return "; ".join(parts)
+
+
+def _field_names(model: type[models.Model]) -> set[str]:
+    names = {"pk"}
+    for field in model._meta.get_fields():
+        if field.concrete or (getattr(field, "is_relation", False) and not field.auto_created):
+            names.add(field.name)
+    return names
+
+
+def _unknown(model: type[models.Model], names: Any) -> list[str]:
+    """The keywords of ``Model(**kwargs)`` that Django's ``Model.__init__`` refuses (the same
+    test: not a concrete field's name or column, not a property, not a field by name)."""
+    opts = model._meta
+    taken = {name for field in opts.concrete_fields for name in (field.name, field.attname)}
+    unknown = []
+    for name in names:
+        if name in taken or name in opts._property_names:  # type: ignore[attr-defined]
+            continue
+        try:
+            opts.get_field(name)
+        except FieldDoesNotExist:
+            unknown.append(name)
+    return unknown
+
+
+def unknown_fields(error: BaseException) -> UnknownFields | None:
+    """The model and keywords of a ``TypeError`` that ``Model.__init__`` raised for keywords
+    that are not fields, found in the traceback (None for any other error)."""
+    if not isinstance(error, TypeError) or "unexpected keyword argument" not in str(error):
+        return None
+    tb: types.TracebackType | None = error.__traceback__
+    found = None
+    while tb is not None:
+        frame = tb.tb_frame
+        target = frame.f_locals.get("self")
+        if frame.f_code.co_name == "__init__" and isinstance(target, models.Model):
+            found = type(target), frame.f_locals.get("kwargs")
+        tb = tb.tb_next
+    if found is None:
+        return None
+    model, kwargs = found
+    names = _unknown(model, kwargs or {}) if isinstance(kwargs, dict) else []
+    return UnknownFields(model, names) if names else None
+
+
+@contextlib.contextmanager
+def dropping_unknown_fields(dropped: Counter[str]) -> Iterator[None]:
+    """While the block runs, ``Model(**kwargs)`` leaves out the keywords that are not fields of
+    the model, counting each in ``dropped`` (``"polls.Choice.votes": 9``)."""
+    original = models.Model.__init__
+
+    def init(self: models.Model, *args: Any, **kwargs: Any) -> None:
+        if kwargs:
+            for name in _unknown(type(self), list(kwargs)):
+                del kwargs[name]
+                dropped[f"{self._meta.label}.{name}"] += 1
+        original(self, *args, **kwargs)
+
+    models.Model.__init__ = init  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        models.Model.__init__ = original  # type: ignore[method-assign]
