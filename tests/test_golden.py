@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 
-from conftest import Databases
+from conftest import Databases, dump
 from dumpscript import DumpOptions, dump_script
 from testproject import bulk, sample
 
@@ -110,3 +110,23 @@ def test_bulk_data_is_the_recorded_script(dbs: Databases) -> None:
         if UPDATE:
             path.write_text(digest + "\n", encoding="utf-8")
         assert digest == path.read_text(encoding="utf-8").strip(), name
+
+
+def test_a_script_records_the_migrations_it_was_written_at(dbs: Databases) -> None:
+    """``MIGRATIONS`` names the latest migrations applied in the database dumped, per app whose
+    rows the script creates: after ``migrate testapp 0001`` it says 0001."""
+    import ast
+
+    from testproject.testapp import models as m
+
+    def recorded(text: str) -> object:
+        tree = ast.parse(text)
+        (value,) = [n.value for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "MIGRATIONS"]  # type: ignore[attr-defined]
+        return ast.literal_eval(value)
+
+    m.Tag.objects.create(name="red")
+    assert recorded(dump("testapp.Tag")) == {"testapp": ["0002_contact"]}
+    back = dbs.manage("migrate", "testapp", "0001", "--database", "other", "-v", "0")
+    assert back.returncode == 0, back.stderr
+    m.Tag.objects.using("other").create(name="blue")
+    assert recorded(dump("testapp.Tag", using="other")) == {"testapp": ["0001_initial"]}

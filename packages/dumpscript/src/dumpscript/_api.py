@@ -21,6 +21,7 @@ from dumpscript.closure import SubsetPreview, close, preview
 from dumpscript.errors import OutputNameError
 from dumpscript.files import check_target, terminating_cleanly, write_atomic
 from dumpscript.graph import Graph
+from dumpscript.migrations import applied_leaves
 from dumpscript.options import DumpOptions
 from dumpscript.ordering import order
 from dumpscript.plan import Plan
@@ -74,6 +75,7 @@ def write_stream(
     try:
         with terminating_cleanly(), snapshot(options.using) as owned:
             graph, plan = plan_dump(labels, options, progress)
+            created_apps = {span.model._meta.app_label for span in plan.spans}
             writer = ScriptWriter(
                 graph,
                 plan,
@@ -81,6 +83,7 @@ def write_stream(
                 all_fields=options.all_fields,
                 workers=_workers(options),
                 owns_snapshot=owned,
+                migrations=applied_leaves(options.using, created_apps),
                 progress=progress,
             )
             return writer.write(out)

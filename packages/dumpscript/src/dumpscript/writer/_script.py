@@ -23,7 +23,16 @@ from dumpscript.writer._objects import ObjectStatements, Piece
 from dumpscript.writer._parallel import Unit, can_fork, write_in_two
 from dumpscript.writer._rows import RowReader
 from dumpscript.writer._scope import Scope
-from dumpscript.writer._text import BATCH, MAIN, PREAMBLE, RUN_DOC, SAVE_RAW, TextSink
+from dumpscript.writer._text import (
+    BATCH,
+    MAIN,
+    MIGRATIONS_COMMENT,
+    PREAMBLE,
+    RUN_DOC,
+    SAVE_RAW,
+    TextSink,
+    migrations_text,
+)
 
 
 def _parse_statements(source: str) -> list[cst.SimpleStatementLine | cst.BaseCompoundStatement]:
@@ -44,9 +53,12 @@ class ScriptWriter:
         known_links: Iterable[tuple[str, str, str]] = (),
         workers: int = 1,
         owns_snapshot: bool = False,
+        migrations: dict[str, list[str]] | None = None,
         progress: Progress = NO_PROGRESS,
     ) -> None:
         self.graph, self.plan = graph, plan
+        self.migrations = migrations
+        """The migration state to record in a whole script (None: record none)."""
         self.scope = scope or Scope()
         self.progress = progress
         self.workers = workers
@@ -215,8 +227,12 @@ class ScriptWriter:
         if helpers:
             helpers[0] = helpers[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
             run = run.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+        recorded = _parse_statements(migrations_text(self.migrations)) if self.migrations is not None else []
+        if recorded:
+            lead = [cst.EmptyLine(), cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(MIGRATIONS_COMMENT))]
+            recorded[0] = recorded[0].with_changes(leading_lines=lead)
         main = _parse_statements(MAIN)
         main[0] = main[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-        code = cst.Module(body=[self.docstring(), *head, *preamble, *late, *helpers, run, *main]).code
+        code = cst.Module(body=[self.docstring(), *head, *preamble, *late, *helpers, run, *recorded, *main]).code
         before, _, after = code.partition(f"{fmt.INDENT}{marker}\n{fmt.INDENT}pass\n")
         return before, after

@@ -76,6 +76,19 @@ if __name__ == "__main__":
     print(f"{verb} {sum(created.values())} rows from {sys.argv[0]}{rolled_back}")
 """
 
+MIGRATIONS_COMMENT = "# The migrations each app was at in the database this script was written from."
+
+
+def migrations_text(state: dict[str, list[str]]) -> str:
+    """The statement that records the migration state a script was written at (the comment
+    :data:`MIGRATIONS_COMMENT` goes above it)."""
+    entries = [f"{lit.string_text(app)}: [{', '.join(map(lit.string_text, names))}]" for app, names in state.items()]
+    single = f"MIGRATIONS = {{{', '.join(entries)}}}"
+    if len(single) <= fmt.MAX_WIDTH:
+        return f"{single}\n"
+    return "MIGRATIONS = {\n" + "".join(f"{fmt.INDENT}{entry},\n" for entry in entries) + "}\n"
+
+
 BATCH = 1000
 """Objects per ``bulk_create`` statement (and per statement of through-model rows)."""
 
