@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import importlib.util
 import io
 import os
@@ -24,9 +23,9 @@ from dumpscript.graph import Graph
 from dumpscript.migrations import applied_leaves
 from dumpscript.options import DumpOptions
 from dumpscript.ordering import order
-from dumpscript.plan import Plan
+from dumpscript.plan import Plan, build_plan
 from dumpscript.selection import Label, select, with_found_keys
-from dumpscript.writer import ScriptWriter, TextSink
+from dumpscript.writer import RowFilter, ScriptWriter, TextSink
 
 
 def plan_dump(labels: tuple[Label, ...], options: DumpOptions, progress: Progress = NO_PROGRESS) -> tuple[Graph, Plan]:
@@ -35,13 +34,19 @@ def plan_dump(labels: tuple[Label, ...], options: DumpOptions, progress: Progres
     # keys that no row has are said once the closure's rules are checked (their errors first)
     selection = with_found_keys(close(selected, options), options.using, selected.selected[0])
     graph = Graph(selection, using=options.using, keep_pks=options.keep_pks, progress=progress)
-    if options.anonymize:  # the rows the script writes, of the selected models and those they need
-        from dumpscript.generate import Anonymizer
+    matches = {model: selection.match_fields(model) for model in graph.by_model}
+    return graph, build_plan(graph, order(graph), matches=matches, upsert=options.upsert, left_out=selection.left_out)
 
-        written = [model for model, objects in graph.by_model.items() if len(objects)]
-        anonymizer = Anonymizer(written, options.using, strict=options.strict)
-        graph.selection = dataclasses.replace(selection, anonymizer=anonymizer)
-    return graph, Plan(graph, order(graph))
+
+def row_filters(graph: Graph, options: DumpOptions) -> list[RowFilter]:
+    """What changes the rows on their way to the script: the anonymiser of ``--anonymize``
+    (it samples the rows of every model the script writes, selected or needed)."""
+    if not options.anonymize:
+        return []
+    from dumpscript.generate import Anonymizer
+
+    written = [model for model, objects in graph.by_model.items() if len(objects)]
+    return [Anonymizer(written, options.using, strict=options.strict)]
 
 
 def dump_module(*labels: Label, options: DumpOptions | None = None) -> cst.Module:
@@ -79,6 +84,7 @@ def write_stream(
             writer = ScriptWriter(
                 graph,
                 plan,
+                filters=row_filters(graph, options),
                 save_each=options.save_each,
                 all_fields=options.all_fields,
                 workers=_workers(options),

@@ -121,9 +121,6 @@ class Selection:
     upsert: bool = False
     """Every object is matched in the target (:func:`unique_fields`) and updated, or created."""
     keep_pks: bool = False
-    anonymizer: Any = None
-    """An :class:`~dumpscript.generate.Anonymizer` for an anonymised dump (set once the graph
-    knows every model the script writes)."""
     left_out: tuple[str, ...] = ()
     """Models of the selected apps that have no table in the database (not migrated, or a
     model the database cannot create), left out: one line each, for the user."""

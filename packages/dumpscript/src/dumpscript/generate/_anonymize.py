@@ -18,7 +18,7 @@ import hmac
 import random
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -144,6 +144,14 @@ class Anonymizer:
         """The positions in a row ``(pk, *names)`` that change."""
         chosen = self.fields(model)
         return [(index + 1, name, chosen[name]) for index, name in enumerate(names) if name in chosen]
+
+    def filter(self, model: Model, names: Sequence[str], rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        """The rows ``(pk, *names)`` of ``model`` with their personal values replaced (a row
+        filter of the writer)."""
+        if not self.fields(model):
+            return rows
+        columns = self.columns(model, list(names))
+        return (self.row(model, columns, row) for row in rows)
 
     def row(
         self, model: Model, columns: list[tuple[int, str, Generator | None]], row: tuple[Any, ...]

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from dumpscript._progress import Progress
     from dumpscript.graph import Graph
     from dumpscript.options import DumpOptions
-    from dumpscript.plan import Plan
+    from dumpscript.plan import Existing, Plan
     from dumpscript.writer import Scope
 
 _MANAGER_METHODS = frozenset({"create"})
@@ -99,6 +99,7 @@ def insert_dump(
     from dumpscript._api import plan_dump, snapshot
     from dumpscript._progress import NO_PROGRESS
     from dumpscript.options import DumpOptions
+    from dumpscript.plan import Names
     from dumpscript.writer import Scope, ScriptWriter
 
     source = Source(text, name)
@@ -120,14 +121,16 @@ def insert_dump(
         scope = Scope(using=point.using, taken=taken)
         scope.imports.reserve(bound)
         adopted_modules = _adopt_imports(scope, source.tree)
-        scope.register(plan.classes())
+        scope.register(plan.classes)
         classes = _classes(source)
-        reused = _reuse(graph, plan, scope, _blocks(source, point, {k: v for k, v in classes.items() if v in dumped}))
-        plan.number_after(set(taken))
-        named = [(plan.var(model, rank), block) for model, rank, block in reused]
+        blocks = _blocks(source, point, {k: v for k, v in classes.items() if v in dumped})
+        existing, reused = _reuse(graph, plan, scope, blocks, frozenset(taken))
+        names = Names(plan, existing)
+        named = [(names.var(model, rank), block) for model, rank, block in reused]
         writer = ScriptWriter(
             graph,
             plan,
+            names=names,
             scope=scope,
             save_each=options.save_each,
             all_fields=options.all_fields,
@@ -520,19 +523,20 @@ def _loaded_names(statement: ast.stmt) -> Iterable[str]:
 
 
 def _reuse(
-    graph: Graph, plan: Plan, scope: Scope, blocks: dict[type[models.Model], list[_Block]]
-) -> list[tuple[type[models.Model], int, _Block]]:
-    """Mark the dumped objects that a block of the script already creates (a variable's
-    block gives them its name). Objects come targets first, so a reference compares by the
-    variable: until the numbering, only reused objects have a name."""
-    if not blocks:
-        return []
+    graph: Graph, plan: Plan, scope: Scope, blocks: dict[type[models.Model], list[_Block]], taken: frozenset[str]
+) -> tuple[Existing, list[tuple[type[models.Model], int, _Block]]]:
+    """The dumped objects that a block of the script already creates (a variable's block
+    gives them its name), as the names' input. Objects come targets first, so a reference
+    compares by the variable: until the numbering, only reused objects have a name."""
+    from dumpscript.plan import Existing, Names
     from dumpscript.writer import Arguments, RowReader, Scope
 
-    plan.provisional = True
+    if not blocks:
+        return Existing(taken=taken), []
+    existing = Existing(provisional=True)
     probe = Scope(scope.using)  # encoding values must not add imports to the script
     probe.imports = copy.deepcopy(scope.imports)
-    reader = RowReader(graph, plan)
+    reader = RowReader(graph, plan, Names(plan, existing))
     arguments = Arguments(probe, graph, reader)
     reused: list[tuple[type[models.Model], int, _Block]] = []
     for span in plan.spans:
@@ -550,11 +554,11 @@ def _reuse(
                     if all(values[key] == value for key, value in block.keywords.items()):
                         block.used = True
                         rank = graph.by_model[obj.model].find(obj.pk)
-                        plan.reuse(obj.model, rank, block.var)
-                        reader.forget()
+                        existing = existing.with_reused(obj.model, rank, block.var)
+                        reader.rename(Names(plan, existing))
                         reused.append((obj.model, rank, block))
                         break
-    return reused
+    return dataclasses.replace(existing, taken=taken, provisional=False), reused
 
 
 def _keyword(argument: str) -> tuple[str, str]:

@@ -16,7 +16,7 @@ import libcst as cst
 from dumpscript._types import AnyManyToMany
 from dumpscript.cst import _format as fmt
 from dumpscript.graph import Graph, Links, Model, by_key, concrete_of
-from dumpscript.plan import Plan
+from dumpscript.plan import Names, Plan
 from dumpscript.values import _literals as lit
 from dumpscript.writer._scope import Scope
 from dumpscript.writer._text import BATCH, call_text, element_text, exploded_list_call_text, keyword, lead_text
@@ -27,8 +27,8 @@ Piece = cst.SimpleStatementLine | str
 class _Positions:
     """Creation positions over all the objects of a plan (the order of the script)."""
 
-    def __init__(self, plan: Plan) -> None:
-        self.plan = plan
+    def __init__(self, plan: Plan, names: Names) -> None:
+        self.plan, self.names = plan, names
         self.starts: list[int] = []
         self.plain: dict[Model, int] = {}
         self.by_level: dict[tuple[Model, int], int] = {}
@@ -57,7 +57,7 @@ class _Positions:
         return span.model, self.plan.rank(span.model, span.start + position - self.starts[number])
 
     def name(self, position: int) -> str:
-        return self.plan.var(*self.at(position))
+        return self.names.var(*self.at(position))
 
 
 class LinkStatements:
@@ -68,18 +68,19 @@ class LinkStatements:
         scope: Scope,
         graph: Graph,
         plan: Plan,
+        names: Names,
         *,
         save_each: bool = False,
         known_links: set[tuple[str, str, str]] | frozenset[tuple[str, str, str]] = frozenset(),
     ) -> None:
-        self.scope, self.graph, self.plan = scope, graph, plan
+        self.scope, self.graph, self.plan, self.names = scope, graph, plan, names
         self.save_each = save_each
         self.known_links = known_links
         self.rows: Counter[str] = Counter()
         """Link rows written so far, per through model label (what a load will create)."""
 
     def pieces(self) -> Iterator[Piece]:
-        positions = _Positions(self.plan)
+        positions = _Positions(self.plan, self.names)
         if self.save_each:
             yield from self._adds(positions)
             return
@@ -107,10 +108,10 @@ class LinkStatements:
         """Whether both objects are ones the script being edited creates, and whether it links
         them already (symmetrical links count both ways)."""
         (source, source_rank), (target, target_rank) = positions.at(a), positions.at(b)
-        plan = self.plan
-        if not (plan.is_reused(source, source_rank) and plan.is_reused(target, target_rank)):
+        names = self.names
+        if not (names.is_reused(source, source_rank) and names.is_reused(target, target_rank)):
             return False, False
-        first, second = plan.var(source, source_rank), plan.var(target, target_rank)
+        first, second = names.var(source, source_rank), names.var(target, target_rank)
         if (m2m.name, first, second) in self.known_links:
             return True, True
         symmetrical = m2m.remote_field.symmetrical and m2m.related_model == m2m.model
@@ -131,8 +132,8 @@ class LinkStatements:
             return
         ordered = array("q", sorted(set(packed)))
         del packed
-        conflicts = self.graph.selection.upsert  # a re-runnable script keeps the links already there
-        if self.plan.reused:
+        conflicts = self.plan.upsert  # a re-runnable script keeps the links already there
+        if self.names.reused:
             kept = array("q")
             for key in ordered:
                 both, linked = self._known(m2m, positions, key // total, key % total)
@@ -170,7 +171,7 @@ class LinkStatements:
             position = positions.of(found[0].model, found[1])
             sort_key = (position, tuple(str(part) for part in lookup.key))
             link = links.ids[index] if links.ids is not None else None
-            var = self.plan.var(found[0].model, found[1])
+            var = self.names.var(found[0].model, found[1])
             rows.setdefault((position, target_key), (sort_key, var, texts[target_key], link))
         return rows
 

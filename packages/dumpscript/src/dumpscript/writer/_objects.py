@@ -47,6 +47,7 @@ class ObjectStatements:
     ) -> None:
         self.scope, self.graph, self.plan = scope, graph, plan
         self.reader, self.arguments = reader, arguments
+        self.names = reader.names
         self.save_each = save_each
         self.known_links = known_links
         """``(field, source variable, target variable)`` the script being edited sets already."""
@@ -57,9 +58,9 @@ class ObjectStatements:
     def compiled(self, model: Model) -> bool:
         """Objects of ``model`` are plain: written straight from their rows by the compiled
         writer (no generic relation, auto_now field, inheritance, deferred or reused object)."""
-        if self.save_each or model._meta.parents or generic_fks(model) or self.graph.selection.match_fields(model):
+        if self.save_each or model._meta.parents or generic_fks(model) or self.plan.match_fields(model):
             return False
-        if len(self.graph.families.get(model, ())) > 1 or self.plan.reused.get(model):
+        if len(self.graph.families.get(model, ())) > 1 or self.names.reused.get(model):
             return False
         if any(source is model for source, _ in self.plan.deferred_names):
             return False
@@ -120,7 +121,7 @@ class ObjectStatements:
 
         save = f".save(using={self.scope.using})" if self.scope.using is not None else ".save()"
         raw = not self.save_each and bool(model._meta.parents)
-        match = self.graph.selection.match_fields(model)
+        match = self.plan.match_fields(model)
         if match:
             upsert = self._bulk_upsert(model, match)
             rows: list[str] = []
@@ -167,7 +168,7 @@ class ObjectStatements:
         else ``""`` (an ``update_or_create`` each)."""
         from dumpscript.selection import is_unique_together
 
-        if not self.graph.selection.upsert or model._meta.parents or not is_unique_together(model, match):
+        if not self.plan.upsert or model._meta.parents or not is_unique_together(model, match):
             return ""
         if not connections[self.graph.using].features.supports_update_conflicts_with_target:
             return ""
@@ -219,7 +220,6 @@ class ObjectStatements:
         label = model._meta.label
         cls = self.scope.class_name(model)
         advance = self.progress.advance
-        plan = self.plan
         statements: list[Piece] = []
         elements: list[str] = []
         variables: list[str] = []
@@ -235,7 +235,7 @@ class ObjectStatements:
             advance(label)
             args = write(row)
             if objects.named[rank]:
-                var = plan.var(model, rank)
+                var = self.names.var(model, rank)
                 statements.append(lead() + call_text(f"{var} = {cls}", args))
                 elements.append(f"{fmt.INDENT * 2}{var},\n")
                 variables.append(var)
@@ -251,12 +251,10 @@ class ObjectStatements:
 
     def deferred(self, links: list[DeferredLink]) -> list[Piece]:
         """``a.field = b`` for each link of a section, then one ``bulk_update`` per model."""
-        plan = self.plan
+        var = self.names.var
         statements: list[Piece] = []
         by_model: dict[Model, tuple[list[str], list[str]]] = {}
-        edges = [
-            (link, plan.var(link.source, link.source_rank), plan.var(link.target, link.target_rank)) for link in links
-        ]
+        edges = [(link, var(link.source, link.source_rank), var(link.target, link.target_rank)) for link in links]
         if self.known_links:
             edges = [(link, a, b) for link, a, b in edges if (link.name, a, b) not in self.known_links]
         for position, (link, source, target) in enumerate(edges):

@@ -3,10 +3,10 @@ each reference points at (an object's variable, or a looked-up row)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import models
 from django.db.models import F
@@ -15,7 +15,7 @@ from django.db.models.lookups import IsNull
 from dumpscript.errors import DumpscriptError
 from dumpscript.graph import Graph, Lookup, Model, Objects, Reference, parent_link, root_model, sort_key
 from dumpscript.graph._relations import references
-from dumpscript.plan import Plan
+from dumpscript.plan import Names, Plan
 from dumpscript.values._encoders import JSON_NULL
 
 
@@ -56,18 +56,29 @@ class Obj:
     """The names of its references that are set after it is created."""
 
 
+class RowFilter(Protocol):
+    """Changes rows on their way from the database to the script (the anonymiser)."""
+
+    def filter(self, model: Model, names: Sequence[str], rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        """The rows ``(pk, *names)`` of ``model`` as the script writes them."""
+        ...
+
+
 class RowReader:
     """Reads the objects of a span a batch at a time (one query per batch)."""
 
-    def __init__(self, graph: Graph, plan: Plan) -> None:
-        self.graph, self.plan = graph, plan
+    def __init__(self, graph: Graph, plan: Plan, names: Names, filters: Iterable[RowFilter] = ()) -> None:
+        self.graph, self.plan, self.names = graph, plan, names
+        self.filters = tuple(filters)
         self._columns: dict[Model, tuple[list[str], list[Reference]]] = {}
         self._resolvers: dict[Model, list[tuple[str, int, Callable[[Any], Target | None]]]] = {}
         self._targets: dict[Model, Callable[[Any], Target | None]] = {}
         self._json: dict[Model, tuple[list[Any], list[tuple[int, int | None]]]] = {}
 
-    def forget(self) -> None:
-        """Names changed (an object is reused): resolve targets anew."""
+    def rename(self, names: Names) -> None:
+        """Read with other names (an insertion found an object the script creates already):
+        targets are resolved anew."""
+        self.names = names
         self._resolvers.clear()
         self._targets.clear()
 
@@ -104,10 +115,8 @@ class RowReader:
         found = self.graph.rows(model, sorted(keys, key=sort_key), [*names, *flags])
         if spots:
             found = (_json_null(row, spots, len(names) + 1) for row in found)
-        anonymizer = self.graph.selection.anonymizer
-        if anonymizer is not None and anonymizer.fields(model):
-            replaced = anonymizer.columns(model, names)
-            found = (anonymizer.row(model, replaced, row) for row in found)
+        for row_filter in self.filters:
+            found = row_filter.filter(model, names, found)
         rows = {row[0]: row for row in found}
         for position, key in enumerate(keys, start):
             row = rows.get(key)
@@ -120,7 +129,7 @@ class RowReader:
     def read(self, model: Model, start: int, stop: int) -> list[Obj]:
         """The objects at creation positions ``start`` to ``stop`` of ``model`` (but those the
         script being edited creates already), with their values and targets."""
-        plan = self.plan
+        plan, naming = self.plan, self.names
         objects = self.graph.by_model[model]
         names, refs = self.columns(model)
         resolvers = self.resolvers(model)
@@ -128,17 +137,17 @@ class RowReader:
         family = len(self.graph.families[root_model(model)]) > 1
         result = []
         for rank, row in self.rows(objects, start, stop):
-            if plan.is_reused(model, rank):
+            if naming.is_reused(model, rank):
                 continue
             key = row[0]
-            obj = Obj(model, key, dict(zip(names, row[1:], strict=True)), plan.var(model, rank))
+            obj = Obj(model, key, dict(zip(names, row[1:], strict=True)), naming.var(model, rank))
             obj.referenced = plan.referenced(objects, rank)
             obj.deferred = plan.deferred_names.get((model, rank), _NONE)
             if family:
                 primary = self.graph.primary(objects, key)
                 if primary is not None:
                     obj.link = parent_link(model, primary[0].model)
-                    obj.targets[obj.link] = plan.var(primary[0].model, primary[1])
+                    obj.targets[obj.link] = naming.var(primary[0].model, primary[1])
             targets = obj.targets
             for name, column, resolve in resolvers:
                 value = row[column]
@@ -196,7 +205,7 @@ class RowReader:
         """Key of a ``model`` row → its object's variable, or its lookup."""
         if model in self._targets:
             return self._targets[model]
-        graph, plan = self.graph, self.plan
+        graph, naming = self.graph, self.names
         if graph.is_lookup(model):
             resolve: Callable[[Any], Target | None] = partial(_natural, graph.natural, model)
         else:
@@ -208,7 +217,7 @@ class RowReader:
                     found = graph.find(model, key)
                     if found is None:
                         return None
-                    cached = (key, plan.var(found[0].model, found[1]))
+                    cached = (key, naming.var(found[0].model, found[1]))
                     if len(cache) >= 4096:  # a few targets referenced often (tags), not every one
                         cache.clear()
                     cache[key] = cached

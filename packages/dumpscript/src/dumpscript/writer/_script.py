@@ -15,13 +15,13 @@ from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.cst import _format as fmt
 from dumpscript.cst._render import render_statement
 from dumpscript.graph import Graph
-from dumpscript.plan import Plan
+from dumpscript.plan import Names, Plan
 from dumpscript.values import _literals as lit
 from dumpscript.writer._arguments import Arguments
 from dumpscript.writer._links import LinkStatements
 from dumpscript.writer._objects import ObjectStatements, Piece
 from dumpscript.writer._parallel import Unit, can_fork, write_in_two
-from dumpscript.writer._rows import RowReader
+from dumpscript.writer._rows import RowFilter, RowReader
 from dumpscript.writer._scope import Scope
 from dumpscript.writer._text import (
     BATCH,
@@ -47,6 +47,8 @@ class ScriptWriter:
         graph: Graph,
         plan: Plan,
         *,
+        names: Names | None = None,
+        filters: Iterable[RowFilter] = (),
         scope: Scope | None = None,
         save_each: bool = False,
         all_fields: bool = False,
@@ -57,6 +59,8 @@ class ScriptWriter:
         progress: Progress = NO_PROGRESS,
     ) -> None:
         self.graph, self.plan = graph, plan
+        self.names = names or Names(plan)
+        """The objects' variables (those of the script being edited kept, for an insertion)."""
         self.migrations = migrations
         """The migration state to record in a whole script (None: record none)."""
         self.scope = scope or Scope()
@@ -66,7 +70,7 @@ class ScriptWriter:
         self.owns_snapshot = owns_snapshot
         """The dump's transaction is its own (a forked process can then read the same data)."""
         known = frozenset(known_links)
-        self.reader = RowReader(graph, plan)
+        self.reader = RowReader(graph, plan, self.names, filters)
         self.arguments = Arguments(self.scope, graph, self.reader, all_fields)
         self.objects = ObjectStatements(
             self.scope,
@@ -78,13 +82,13 @@ class ScriptWriter:
             known_links=known,
             progress=progress,
         )
-        self.links = LinkStatements(self.scope, graph, plan, save_each=save_each, known_links=known)
+        self.links = LinkStatements(self.scope, graph, plan, self.names, save_each=save_each, known_links=known)
 
     # -- statements ------------------------------------------------------------------------
 
     def register_models(self) -> None:
         """Import the classes the statements use, in label order (stable aliases)."""
-        self.scope.register(self.plan.classes())
+        self.scope.register(self.plan.classes)
 
     def statements(self) -> Iterator[Piece]:
         """The statements that create the objects (``run()``'s body after its docstring)."""
@@ -169,13 +173,13 @@ class ScriptWriter:
         """Rows the statements written so far insert, per model label, links included (what a
         load reports); without the rows they match (:meth:`matched`)."""
         matched = self.matched()
-        return Counter({k: v for k, v in (self.plan.created() + self.links.rows).items() if k not in matched})
+        return Counter({k: v for k, v in (self.names.created() + self.links.rows).items() if k not in matched})
 
     def matched(self) -> Counter[str]:
         """Rows matched in the target by their fields (created only where missing: content
         types, permissions, ``DUMPSCRIPT_MATCH``, ``--upsert``), per model label."""
-        created, selection = self.plan.created(), self.graph.selection
-        labels = {model._meta.label for model in self.graph.by_model if selection.match_fields(model)}
+        created = self.names.created()
+        labels = {model._meta.label for model in self.plan.matches}
         return Counter({label: count for label, count in created.items() if label in labels})
 
     def docstring(self) -> cst.SimpleStatementLine:
@@ -188,8 +192,8 @@ class ScriptWriter:
             total_matched = sum(matched.values())
             lines += ["", f"Match {total_matched} rows the database may have already (created where missing):", ""]
             lines += [f"    {label}: {count}" for label, count in sorted(matched.items())]
-        if self.graph.selection.left_out:
-            lines += ["", *(f"{line}." for line in self.graph.selection.left_out)]
+        if self.plan.left_out:
+            lines += ["", *(f"{line}." for line in self.plan.left_out)]
         lines += [
             "",
             "Load it with ``python manage.py loadscript THIS_FILE``, or run it on its own from the",
