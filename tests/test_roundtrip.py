@@ -534,7 +534,7 @@ def test_keys_declared_inside_json_and_text_follow_renumbered_rows(
     content, a link in text) are followed like foreign keys and written as variables, so they
     point at the same rows after the load renumbers them (before: copied verbatim)."""
     import dumpscript
-    from dumpscript.graph import _embedded
+    from dumpscript.meta import embedded as _embedded
 
     monkeypatch.setattr(_embedded, "_REGISTRY", {})
     dumpscript.register_ids("testapp.Sample.data", "testapp.Author", path="blocks.*.author")

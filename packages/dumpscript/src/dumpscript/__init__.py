@@ -20,8 +20,8 @@ from dumpscript.errors import (
     TransformError,
     UnsupportedValueError,
 )
-from dumpscript.graph._embedded import register_ids
 from dumpscript.load import LoadResult, ReplacePreview, load_script, replace_preview
+from dumpscript.meta.embedded import register_ids
 from dumpscript.options import DumpOptions
 from dumpscript.values import EncodeContext, Encoder, encode_python, register_encoder
 

@@ -8,7 +8,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from dumpscript.graph._objects import Keys, sorted_keys
+from dumpscript.meta.keys import Keys, sorted_keys
 
 DENSE = 1 << 20
 """Keys below this always fit the bitmap (128 KB at most)."""

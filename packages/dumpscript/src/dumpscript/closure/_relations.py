@@ -19,7 +19,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models.fields.reverse_related import ForeignObjectRel
 
-from dumpscript.graph._relations import Model, concrete_of, generic_fks, root_model
+from dumpscript.meta.relations import Model, concrete_of, generic_fks, root_model
 
 Kind = Literal["foreign key", "one-to-one", "generic relation", "generic foreign key", "many-to-many"]
 

@@ -10,7 +10,7 @@ from django.apps import apps
 
 from dumpscript.closure._relations import Reverse, forward_relation, reverse_relations
 from dumpscript.errors import SelectionError
-from dumpscript.graph._relations import Model, concrete_of
+from dumpscript.meta.relations import Model, concrete_of
 from dumpscript.options import DumpOptions
 
 

@@ -20,9 +20,8 @@ from dumpscript.closure._keyset import KeySet
 from dumpscript.closure._preview import StoppedRelation, SubsetStep
 from dumpscript.closure._relations import Reverse, reverse_relations
 from dumpscript.closure._rules import Decision, Rules
-from dumpscript.graph._keys import KeyColumns
-from dumpscript.graph._objects import sort_key
-from dumpscript.graph._relations import Model
+from dumpscript.meta.keys import KeyColumns, sort_key
+from dumpscript.meta.relations import Model
 from dumpscript.selection import Selection
 
 

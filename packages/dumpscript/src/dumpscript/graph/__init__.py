@@ -1,35 +1,7 @@
 """The selection → the graph: the objects to dump (compact arrays per model), what each points
-at, and the many-to-many links. The one place that knows the kinds of relation."""
+at, and the many-to-many links. What the models say (relations, keys) is :mod:`dumpscript.meta`."""
 
 from dumpscript.graph._graph import RANGE_ROWS, Graph, Links
-from dumpscript.graph._objects import Objects, sort_key
-from dumpscript.graph._relations import (
-    Lookup,
-    Model,
-    Reference,
-    by_key,
-    concrete_of,
-    deferrable,
-    generic_fks,
-    nullable,
-    parent_link,
-    root_model,
-)
+from dumpscript.graph._objects import Objects
 
-__all__ = [
-    "RANGE_ROWS",
-    "Graph",
-    "Links",
-    "Lookup",
-    "Model",
-    "Objects",
-    "Reference",
-    "by_key",
-    "concrete_of",
-    "deferrable",
-    "generic_fks",
-    "nullable",
-    "parent_link",
-    "root_model",
-    "sort_key",
-]
+__all__ = ["RANGE_ROWS", "Graph", "Links", "Objects"]

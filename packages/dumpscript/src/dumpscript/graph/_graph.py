@@ -21,9 +21,9 @@ from django.db import DatabaseError, connections, models
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript._types import AnyField, AnyManyToMany
 from dumpscript.errors import DumpscriptError
-from dumpscript.graph._keys import KeyColumns
-from dumpscript.graph._objects import Collector, Keys, Objects, key_array, sort_key, sorted_keys
-from dumpscript.graph._relations import (
+from dumpscript.graph._objects import Objects
+from dumpscript.meta.keys import Collector, KeyColumns, Keys, key_array, sort_key, sorted_keys
+from dumpscript.meta.relations import (
     Lookup,
     Model,
     Reference,
@@ -79,7 +79,7 @@ class Graph:
         self._references: dict[Model, tuple[list[str], list[Reference]]] = {}
         self._ct_cache: dict[int, Model | None] = {}
         self.keys = KeyColumns(using)
-        """How keys are read (:class:`~dumpscript.graph._keys.KeyColumns`)."""
+        """How keys are read (:class:`~dumpscript.meta.keys.KeyColumns`)."""
         self.by_value: dict[tuple[Model, str], dict[Any, Any]] = {}
         """``(model, field attname) → {value: primary key or None}`` for references by a field."""
         _Closure(self).run()

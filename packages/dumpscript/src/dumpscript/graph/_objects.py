@@ -2,78 +2,13 @@
 
 from __future__ import annotations
 
-import bisect
 import heapq
 from array import array
-from collections.abc import Iterable
 from typing import Any
 
 from django.db import models
 
-Keys = Any  # array("q") of integer primary keys, or a sorted list of other keys
-
-
-def sort_key(value: Any) -> tuple[str, Any]:
-    """How keys are ordered: by type name, then value (integers and strings never compared)."""
-    return (type(value).__name__, value)
-
-
-def sorted_keys(values: Iterable[Any]) -> Keys:
-    """Sorted unique keys, as an ``array("q")`` when they are all integers."""
-    ordered = sorted(set(values), key=sort_key)
-    try:
-        return array("q", ordered)
-    except (TypeError, OverflowError):
-        return ordered
-
-
-def key_array(values: list[Any]) -> Keys:
-    """``values`` (in their order) as an ``array("q")`` when they are all integers."""
-    try:
-        return array("q", values)
-    except (TypeError, OverflowError):
-        return values
-
-
-def find_key(keys: Keys, value: Any) -> int:
-    """The position of ``value`` in sorted ``keys``, or -1."""
-    try:
-        position = bisect.bisect_left(keys, value)
-    except TypeError:
-        return -1
-    if position < len(keys) and keys[position] == value and type(keys[position]) is type(value):
-        return position
-    return -1
-
-
-class Collector:
-    """Keys as they come from the database, in 8 bytes each while they are ascending integers
-    (``order_by("pk")`` gives them so); sorted afterwards otherwise."""
-
-    def __init__(self) -> None:
-        self.sorted: array[int] | None = array("q")
-        self.other: list[Any] = []
-
-    def extend(self, values: list[Any]) -> None:
-        if self.sorted is not None:
-            previous = self.sorted[-1] if self.sorted else None
-            ascending = True
-            for value in values:
-                if type(value) is not int or (previous is not None and value <= previous):
-                    ascending = False
-                    break
-                previous = value
-            if ascending:
-                try:
-                    self.sorted.extend(values)
-                    return
-                except OverflowError:
-                    pass
-            self.other, self.sorted = list(self.sorted), None
-        self.other.extend(values)
-
-    def keys(self) -> Keys:
-        return self.sorted if self.sorted is not None else sorted_keys(self.other)
+from dumpscript.meta.keys import Keys, find_key, sort_key, sorted_keys
 
 
 class Objects:

@@ -14,9 +14,9 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, models
 
 from dumpscript.errors import ScriptError
-from dumpscript.graph import root_model
 from dumpscript.load._errors import script_path
 from dumpscript.load._header import announced_rows
+from dumpscript.meta import root_model
 
 _CREATING = {"create", "bulk_create", "get_or_create", "update_or_create"}
 

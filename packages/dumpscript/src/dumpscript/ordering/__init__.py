@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from django.db import connections
 
 from dumpscript.errors import CycleError
-from dumpscript.graph import Graph, Model, deferrable, nullable, parent_link, root_model
+from dumpscript.graph import Graph
+from dumpscript.meta import Model, deferrable, nullable, parent_link, root_model
 from dumpscript.ordering._arrays import Cycle, components, cycle_path, defer, levels
 
 __all__ = [

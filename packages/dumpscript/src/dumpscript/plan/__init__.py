@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from dumpscript.graph import Graph, Model, Objects
+from dumpscript.graph import Graph, Objects
+from dumpscript.meta import Model
 from dumpscript.naming import highest, model_stem, snake
 from dumpscript.ordering import DeferredLink, Ordering, Placement, Section, Span
 

@@ -15,7 +15,8 @@ import libcst as cst
 
 from dumpscript._types import AnyManyToMany
 from dumpscript.cst import _format as fmt
-from dumpscript.graph import Graph, Links, Model, by_key, concrete_of
+from dumpscript.graph import Graph, Links
+from dumpscript.meta import Model, by_key, concrete_of
 from dumpscript.plan import Names, Plan
 from dumpscript.values import _literals as lit
 from dumpscript.writer._scope import Scope
@@ -231,7 +232,7 @@ def _through_label(m2m: AnyManyToMany) -> str:
 
 def _side(m2m: AnyManyToMany, name: str) -> Callable[[str], str]:
     """How a side of a through row is written: ``name=var``; ``name_id=var.pk`` for a side whose
-    rows another model's objects hold (:func:`~dumpscript.graph.by_key`)."""
+    rows another model's objects hold (:func:`~dumpscript.meta.by_key`)."""
     field: Any = m2m.remote_field.through._meta.get_field(name)  # type: ignore[union-attr]
     if not by_key(field):
         return keyword(name)

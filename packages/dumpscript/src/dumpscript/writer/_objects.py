@@ -11,7 +11,8 @@ from django.db import connections
 
 from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.cst import _format as fmt
-from dumpscript.graph import Graph, Model, by_key, generic_fks
+from dumpscript.graph import Graph
+from dumpscript.meta import Model, by_key, generic_fks
 from dumpscript.plan import DeferredLink, Plan, Span
 from dumpscript.values import _literals as lit
 from dumpscript.writer._arguments import Arguments

@@ -13,8 +13,9 @@ from django.db.models import F
 from django.db.models.lookups import IsNull
 
 from dumpscript.errors import DumpscriptError
-from dumpscript.graph import Graph, Lookup, Model, Objects, Reference, parent_link, root_model, sort_key
-from dumpscript.graph._relations import references
+from dumpscript.graph import Graph, Objects
+from dumpscript.meta import Lookup, Model, Reference, parent_link, root_model, sort_key
+from dumpscript.meta.relations import references
 from dumpscript.plan import Names, Plan
 from dumpscript.values._encoders import JSON_NULL
 

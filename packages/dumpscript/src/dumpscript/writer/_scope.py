@@ -16,7 +16,7 @@ from django.db.models.manager import BaseManager
 from dumpscript.cst import ImportSet
 from dumpscript.cst._imports import BY_LABEL
 from dumpscript.cst._render import render_expression
-from dumpscript.graph import Lookup, Model
+from dumpscript.meta import Lookup, Model
 from dumpscript.values import EncodeContext, encode_python
 from dumpscript.values import _literals as lit
 from dumpscript.writer._text import import_module_of

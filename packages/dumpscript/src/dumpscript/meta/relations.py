@@ -12,7 +12,7 @@ from typing import Any, Literal
 from django.db import models
 
 from dumpscript._types import AnyField, AnyForeignKey, AnyManyToMany
-from dumpscript.graph._embedded import EmbeddedIds, embedded_ids
+from dumpscript.meta.embedded import EmbeddedIds, embedded_ids
 
 Model = type[models.Model]
 
