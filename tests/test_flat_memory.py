@@ -20,8 +20,8 @@ from conftest import Databases
 from dumpscript import CycleError, DumpOptions, dump_script
 from dumpscript._api import plan_dump
 from dumpscript._progress import Progress
-from dumpscript.cst import ImportSet
 from dumpscript.graph import RANGE_ROWS, Graph
+from dumpscript.script.imports import ImportSet
 from dumpscript.selection import Selection
 from dumpscript.writer import ScriptWriter
 from dumpscript.writer import _parallel as parallel

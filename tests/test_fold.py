@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from conftest import Databases
 from dumpscript import DumpOptions, dump_script, load_script
+from dumpscript.script.source import Source
 from dumpscript.transforms import TransformError, find_runs, fold_loop, grow_loop
-from dumpscript.transforms._source import Source
 from testproject import bulk, sample
 from testproject.snapshot import Snapshot
 from testproject.testapp import models as m

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dumpscript.cst import ImportSet
-from dumpscript.cst._render import render_expression
+from dumpscript.script.imports import ImportSet
+from dumpscript.script.render import render_expression
 from dumpscript.values import EncodeContext, encode_python
 from dumpscript.values._text import python_text
 

@@ -13,7 +13,7 @@ text edits that make it (an editor applies those), with every byte outside them 
 """
 
 from dumpscript.errors import TransformError
-from dumpscript.transforms._source import Change, Source, TextEdit, apply_edits, parse_lines
+from dumpscript.script.source import Change, Source, TextEdit, apply_edits, parse_lines
 from dumpscript.transforms.fold_loop import FoldIntoLoop, Run, find_runs, fold_loop, select_run
 from dumpscript.transforms.grow_loop import GrowLoop, grow_loop
 from dumpscript.transforms.insert_dump import insert_dump, model_index

@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from dumpscript.cst import _format as fmt
 from dumpscript.errors import TransformError
 from dumpscript.naming import snake
+from dumpscript.script import layout as fmt
+from dumpscript.script.source import Change, Source, TextEdit, _overlaps, apply_edits, bodies
 from dumpscript.transforms._patterns import Column, Pattern, dotted, infer
-from dumpscript.transforms._source import Change, Source, TextEdit, _overlaps, apply_edits, bodies
 
 _TABLE = "__dumpscript_table__"
 _BUILTINS = frozenset(dir(builtins))

@@ -15,7 +15,7 @@ import ast
 import re
 
 from dumpscript.errors import TransformError
-from dumpscript.transforms._source import Change, Source, TextEdit, apply_edits
+from dumpscript.script.source import Change, Source, TextEdit, apply_edits
 
 
 class GrowLoop:

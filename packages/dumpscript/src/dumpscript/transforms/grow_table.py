@@ -40,7 +40,7 @@ from typing import Any
 from django.db import models
 
 from dumpscript.errors import TransformError
-from dumpscript.transforms._source import Change, Source, TextEdit, apply_edits
+from dumpscript.script.source import Change, Source, TextEdit, apply_edits
 
 SEED = 0
 _VALUES = {"datetime": datetime, "Decimal": decimal.Decimal, "uuid": uuid}

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import libcst as cst
 
 from dumpscript.errors import NothingToInsert, TransformError
-from dumpscript.transforms._source import Change, Source, TextEdit, apply_edits
+from dumpscript.script.source import Change, Source, TextEdit, apply_edits
 
 if TYPE_CHECKING:
     from django.db import models
@@ -266,7 +266,7 @@ def _point(source: Source, body: list[ast.stmt], index: int, line: int, owners: 
 def _reindent(text: str, indent: str) -> str:
     """``text`` written one level in (four spaces) moved to ``indent``; the values of a dump
     are single-line literals, so every line that starts with four spaces is code."""
-    from dumpscript.cst import _format as fmt
+    from dumpscript.script import layout as fmt
 
     if indent == fmt.INDENT:
         return text
@@ -603,7 +603,7 @@ def _dump_expression(text: str) -> str:
 def _import_edits(
     source: Source, scope: Scope, point: _Point, adopted_modules: set[str], bound: set[str]
 ) -> list[TextEdit]:
-    from dumpscript.cst._imports import from_import
+    from dumpscript.script.imports import from_import
 
     modules, names = scope.imports.added()
     tree = source.tree
@@ -733,7 +733,7 @@ def _anchors(source: Source, point: _Point) -> tuple[int, int, str | None]:
 
 def _merge(source: Source, statement: ast.ImportFrom, pairs: list[tuple[str, str]]) -> TextEdit:
     """Add ``pairs`` to an existing ``from module import ...`` statement."""
-    from dumpscript.cst._imports import from_import
+    from dumpscript.script.imports import from_import
 
     start, end = source.span(statement)
     segment = source.text[start:end]

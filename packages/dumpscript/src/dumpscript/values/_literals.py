@@ -83,7 +83,7 @@ def call(
     args: Sequence[cst.BaseExpression] | None = None,
     kwargs: Sequence[tuple[str, cst.BaseExpression]] | None = None,
 ) -> cst.Call:
-    """A call on one line; :mod:`dumpscript.cst` explodes long ones when rendering."""
+    """A call on one line; :mod:`dumpscript.script.layout` explodes long ones when rendering."""
     arguments = [cst.Arg(value=arg) for arg in args or []]
     arguments += [
         cst.Arg(

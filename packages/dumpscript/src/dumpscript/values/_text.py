@@ -214,7 +214,7 @@ def field_value_text(value: Any, field: AnyField, context: enc.EncodeContext) ->
     if encoder is enc.encode_array and isinstance(value, list):
         base = field.base_field  # type: ignore[attr-defined]
         return "[" + ", ".join(field_value_text(item, base, context) for item in value) + "]"
-    from dumpscript.cst._render import render_expression
+    from dumpscript.script.render import render_expression
 
     return render_expression(enc.encode_field_value(value, field, context))
 

@@ -19,11 +19,11 @@ from django.db import connections
 from django.db.models import NOT_PROVIDED
 
 from dumpscript._types import AnyField
-from dumpscript.cst._render import render_expression
 from dumpscript.errors import UnsupportedValueError
 from dumpscript.graph import Graph
 from dumpscript.meta import Model, by_key, generic_fks
 from dumpscript.meta.embedded import EmbeddedIds, embedded_ids
+from dumpscript.script.render import render_expression
 from dumpscript.values import EncodeContext, encode_python
 from dumpscript.values import _literals as lit
 from dumpscript.values._text import field_value_text, plain_writers

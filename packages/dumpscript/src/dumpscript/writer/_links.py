@@ -14,10 +14,10 @@ from typing import Any
 import libcst as cst
 
 from dumpscript._types import AnyManyToMany
-from dumpscript.cst import _format as fmt
 from dumpscript.graph import Graph, Links
 from dumpscript.meta import Model, by_key, concrete_of
 from dumpscript.plan import Names, Plan
+from dumpscript.script import layout as fmt
 from dumpscript.values import _literals as lit
 from dumpscript.writer._scope import Scope
 from dumpscript.writer._text import BATCH, call_text, element_text, exploded_list_call_text, keyword, lead_text

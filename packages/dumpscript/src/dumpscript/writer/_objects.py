@@ -10,10 +10,10 @@ import libcst as cst
 from django.db import connections
 
 from dumpscript._progress import NO_PROGRESS, Progress
-from dumpscript.cst import _format as fmt
 from dumpscript.graph import Graph
 from dumpscript.meta import Model, by_key, generic_fks
 from dumpscript.plan import DeferredLink, Plan, Span
+from dumpscript.script import layout as fmt
 from dumpscript.values import _literals as lit
 from dumpscript.writer._arguments import Arguments
 from dumpscript.writer._rows import Obj, RowReader
@@ -204,7 +204,7 @@ class ObjectStatements:
 
     def _names_call(self, model: Model, names: list[str]) -> str:
         """``bulk_create([...])`` of variables, one name too long for any line: laid out by LibCST."""
-        from dumpscript.cst._render import render_statement
+        from dumpscript.script.render import render_statement
 
         method = cst.Attribute(self.scope.manager(model), cst.Name("bulk_create"))
         prefix = fmt.width(method) + len(fmt.INDENT) + 1

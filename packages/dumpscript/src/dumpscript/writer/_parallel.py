@@ -19,9 +19,9 @@ from typing import Any, NamedTuple
 import libcst as cst
 from django.db import connections, transaction
 
-from dumpscript.cst import ImportSet
-from dumpscript.cst._format import INDENT
-from dumpscript.cst._render import render_statement
+from dumpscript.script.imports import ImportSet
+from dumpscript.script.layout import INDENT
+from dumpscript.script.render import render_statement
 
 Piece = cst.SimpleStatementLine | str
 

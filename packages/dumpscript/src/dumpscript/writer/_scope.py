@@ -13,10 +13,9 @@ import libcst as cst
 from django.db.models import QuerySet
 from django.db.models.manager import BaseManager
 
-from dumpscript.cst import ImportSet
-from dumpscript.cst._imports import BY_LABEL
-from dumpscript.cst._render import render_expression
 from dumpscript.meta import Lookup, Model
+from dumpscript.script.imports import BY_LABEL, ImportSet
+from dumpscript.script.render import render_expression
 from dumpscript.values import EncodeContext, encode_python
 from dumpscript.values import _literals as lit
 from dumpscript.writer._text import import_module_of

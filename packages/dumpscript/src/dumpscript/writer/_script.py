@@ -12,10 +12,10 @@ from functools import partial
 import libcst as cst
 
 from dumpscript._progress import NO_PROGRESS, Progress
-from dumpscript.cst import _format as fmt
-from dumpscript.cst._render import render_statement
 from dumpscript.graph import Graph
 from dumpscript.plan import Names, Plan
+from dumpscript.script import layout as fmt
+from dumpscript.script.render import render_statement
 from dumpscript.values import _literals as lit
 from dumpscript.writer._arguments import Arguments
 from dumpscript.writer._links import LinkStatements

@@ -10,7 +10,7 @@ from typing import Protocol
 import libcst as cst
 from django.db import models
 
-from dumpscript.cst import _format as fmt
+from dumpscript.script import layout as fmt
 from dumpscript.values import _literals as lit
 
 PREAMBLE = """

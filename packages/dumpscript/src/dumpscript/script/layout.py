@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from dumpscript.cst import _render
+from dumpscript.script import render as _render
 
 INDENT = "    "
 MAX_WIDTH = 88
