@@ -1,19 +1,27 @@
-"""Imports requested by name while a script is built, rendered as sorted import blocks."""
+"""Imports, in one order (:func:`import_key`): requested by name while a script is built
+(:class:`ImportSet`, rendered as sorted blocks), and added to a script a person has edited
+(:func:`import_edits`: merged into its imports, or each in its sorted place)."""
 
 from __future__ import annotations
 
+import ast
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from keyword import iskeyword
 
 import libcst as cst
 
+from dumpscript.errors import TransformError
+from dumpscript.script.source import Source, TextEdit
+from dumpscript.script.walk import module_imports
 from dumpscript.values import _literals as lit
 
 
-def _is_stdlib(module: str) -> bool:
-    return module.split(".")[0] in sys.stdlib_module_names
+def section(module: str) -> int:
+    """The import section of ``module``: 0 the standard library, 1 Django, 2 the rest."""
+    top = module.split(".")[0]
+    return 0 if top in sys.stdlib_module_names else 1 if top == "django" else 2
 
 
 BY_LABEL = "django.apps.apps.get_model:"
@@ -113,14 +121,11 @@ class ImportSet:
         sections: dict[str, list[cst.SimpleStatementLine]] = {"stdlib": [], "third": [], "first": []}
         by_label: list[cst.SimpleStatementLine] = []
 
-        def section(module: str) -> str:
-            if _is_stdlib(module):
-                return "stdlib"
-            return "third" if module.split(".")[0] == "django" else "first"
+        kinds = ("stdlib", "third", "first")
 
         for module in plain:
             plain_import = cst.Import(names=[cst.ImportAlias(name=lit.attribute(module))])  # type: ignore[arg-type]
-            sections[section(module)].append(cst.SimpleStatementLine([plain_import]))
+            sections[kinds[section(module)]].append(cst.SimpleStatementLine([plain_import]))
         for module in sorted(from_imports):
             if module.startswith(BY_LABEL):  # after the imports
                 by_label += [_by_label(module, name, local, "# noqa: E402") for name, local in from_imports[module]]
@@ -132,10 +137,12 @@ class ImportSet:
                     )
                     assign = cst.Assign([cst.AssignTarget(cst.Name(local))], found)
                     comment = cst.TrailingWhitespace(cst.SimpleWhitespace("  "), cst.Comment("# noqa: E402"))
-                    sections[section(module)].append(cst.SimpleStatementLine([assign], trailing_whitespace=comment))
+                    sections[kinds[section(module)]].append(
+                        cst.SimpleStatementLine([assign], trailing_whitespace=comment)
+                    )
                 continue
             line = from_import(module, from_imports[module], "# noqa: E402" if late else None)
-            sections[section(module)].append(line)
+            sections[kinds[section(module)]].append(line)
         lines: list[cst.SimpleStatementLine] = []
         for key in ("stdlib", "third", "first"):
             block = sections[key]
@@ -206,3 +213,175 @@ def _wrap(node: cst.ImportFrom, comment: cst.Comment | None) -> cst.ImportFrom:
         last_line=cst.SimpleWhitespace("    "),
     )
     return node.with_changes(names=items, lpar=cst.LeftParen(whitespace_after=first), rpar=cst.RightParen())
+
+
+# -- added to an edited script ------------------------------------------------------------
+
+
+def import_edits(
+    source: Source,
+    modules: Iterable[str],
+    names: Iterable[tuple[str, str, str, bool]],
+    *,
+    before_line: int | None = None,
+    bound: Collection[str] = frozenset(),
+    adopted_modules: Collection[str] = frozenset(),
+) -> list[TextEdit]:
+    """The edits that add ``import module`` for ``modules`` and ``from module import name as
+    local`` for ``names`` (``(module, name, local, late)``) to an edited script: a name goes
+    into the script's ``from module import ...`` when it has one; a new stdlib or Django
+    import in sorted place among the script's first imports (:func:`import_key`); a late one
+    (a model) after the last import above ``before_line`` (the end of the file: None).
+    Refuses a module whose name the script binds (``bound``) to something else."""
+    modules = list(modules)
+    tree = source.tree
+    for module in modules:
+        top = module.split(".")[0]
+        if top in bound and top not in adopted_modules:
+            raise TransformError(
+                f"{source.name}: cannot insert: the new code needs the module {top!r} (import {module}), "
+                f"but the script uses the name {top!r} for something else"
+            )
+    imports = module_imports(tree)
+    merged: dict[int, list[tuple[str, str]]] = {}
+    statements: dict[int, ast.ImportFrom] = {}
+    new_head: list[tuple[tuple[int, int, str], str]] = [
+        (import_key(module, False), f"import {module}\n") for module in modules
+    ]
+    new_late: list[tuple[str, list[tuple[str, str]]]] = []
+    by_module: dict[str, list[tuple[str, str]]] = {}
+    late_modules: set[str] = set()
+    for module, name, local, late in names:
+        by_module.setdefault(module, []).append((name, local))
+        if late:
+            late_modules.add(module)
+    for module, pairs in sorted(by_module.items()):
+        existing = next(
+            (
+                s
+                for s in imports
+                if isinstance(s, ast.ImportFrom)
+                and s.module == module
+                and not s.level
+                and all(a.name != "*" for a in s.names)
+            ),
+            None,
+        )
+        if existing is not None:
+            merged.setdefault(id(existing), []).extend(pairs)
+            statements[id(existing)] = existing
+        elif module in late_modules:
+            new_late.append((module, pairs))
+        else:
+            new_head.append((import_key(module, True), cst.Module(body=[from_import(module, pairs)]).code))
+    edits = [_merge(source, statements[key], pairs) for key, pairs in merged.items()]
+    head_offset, late_offset, late_comment = anchors(source, before_line)
+    late_text = "".join(cst.Module(body=[from_import(m, pairs, late_comment)]).code for m, pairs in new_late)
+    if not imports and (new_head or late_text):  # the script's first imports: set apart by blank lines
+        text = ("\n" if head_offset else "") + "".join(line for _, line in sorted(new_head)) + late_text
+        if not source.text[head_offset:].startswith("\n"):
+            text += "\n"
+        edits.append(TextEdit(head_offset, head_offset, text))
+        return edits
+    # A new stdlib or Django import goes in sorted place among the script's first imports of
+    # its kind (isort's order: sections, then ``import x`` before ``from x import``); after them
+    # when the script has none of its kind.
+    at: dict[int, list[str]] = {}
+    head_block = head_imports(source.tree)
+    for key, line in sorted(new_head):
+        same = [s for s in head_block if _statement_key(s)[0] == key[0]]
+        after = next((s for s in same if _statement_key(s) > key), None)
+        if after is not None:
+            offset = source.line_start(after.lineno)
+        elif same:
+            offset = source.line_end(same[-1].end_lineno or same[-1].lineno)
+        else:
+            offset = head_offset
+        at.setdefault(offset, []).append(line)
+    edits += [TextEdit(offset, offset, "".join(lines)) for offset, lines in at.items()]
+    if late_text:
+        edits.append(TextEdit(late_offset, late_offset, late_text))
+    return edits
+
+
+def import_key(module: str, from_import: bool) -> tuple[int, int, str]:
+    """The one order of imports (isort's): section (stdlib, Django, the rest), ``import x``
+    before ``from x import``, then the module's name."""
+    return section(module), int(from_import), module
+
+
+def _statement_key(statement: ast.Import | ast.ImportFrom) -> tuple[int, int, str]:
+    if isinstance(statement, ast.ImportFrom):
+        return import_key("." * statement.level + (statement.module or ""), True)
+    return import_key(statement.names[0].name, False)
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+
+
+def head_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """The imports at the top of the module (after its docstring), before any other statement."""
+    body = tree.body
+    position = 1 if body and _is_docstring(body[0]) else 0
+    found: list[ast.Import | ast.ImportFrom] = []
+    while position < len(body) and isinstance(body[position], ast.Import | ast.ImportFrom):
+        found.append(body[position])  # type: ignore[arg-type]
+        position += 1
+    return found
+
+
+def anchors(source: Source, before_line: int | None = None) -> tuple[int, int, str | None]:
+    """Offsets where new head imports (stdlib, Django) and new model imports go, and the
+    comment model imports carry (``# noqa: E402`` when the script's own have it)."""
+    body = source.tree.body
+    head = head_imports(source.tree)
+    head_end: ast.stmt | None = head[-1] if head else body[0] if body and _is_docstring(body[0]) else None
+    head_offset = source.line_end(head_end.end_lineno or head_end.lineno) if head_end is not None else 0
+    earlier = [
+        s for s in module_imports(source.tree) if before_line is None or (s.end_lineno or s.lineno) < before_line
+    ]
+    if not earlier:
+        return head_offset, head_offset, None
+    last = earlier[-1]
+    end = last.end_lineno or last.lineno
+    comment = "# noqa: E402" if "noqa: E402" in source.lines[end - 1] and last is not head_end else None
+    return head_offset, source.line_end(end), comment
+
+
+def _merge(source: Source, statement: ast.ImportFrom, pairs: list[tuple[str, str]]) -> TextEdit:
+    """Add ``pairs`` to an existing ``from module import ...`` statement."""
+    start, end = source.span(statement)
+    segment = source.text[start:end]
+    try:
+        node = cst.parse_statement(segment)
+    except cst.ParserSyntaxError:
+        raise TransformError(f"{source.name}, line {statement.lineno}: cannot read this import statement") from None
+    assert isinstance(node, cst.SimpleStatementLine) and isinstance(node.body[0], cst.ImportFrom)
+    imported = node.body[0]
+    assert not isinstance(imported.names, cst.ImportStar)
+    if imported.lpar is None:  # one line: rewritten, sorted if it was, wrapped if too wide
+        existing = [(a.name, a.asname or a.name) for a in statement.names]
+        keys = [(n.lower(), n) for n, _ in existing]
+        ordered = keys == sorted(keys)
+        line = from_import(statement.module or "", existing + pairs, sort=ordered)
+        return TextEdit(start, end, cst.Module(body=[line]).code.rstrip("\n"))
+    # Parenthesized (maybe with comments): the new names go last, laid out like the others.
+    names = list(imported.names)
+    last = names[-1]
+    template = names[-2].comma if len(names) > 1 else cst.MaybeSentinel.DEFAULT
+    if not isinstance(template, cst.Comma):
+        template = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    after = template.whitespace_after
+    if isinstance(after, cst.ParenthesizedWhitespace):  # a new line, without the comment it may carry
+        template = template.with_changes(
+            whitespace_after=after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+        )
+    added = [
+        cst.ImportAlias(name=cst.Name(name), asname=cst.AsName(cst.Name(local)) if local != name else None)
+        for name, local in pairs
+    ]
+    new_names = [*names[:-1], last.with_changes(comma=template)]
+    new_names += [alias.with_changes(comma=template) for alias in added[:-1]]
+    new_names.append(added[-1].with_changes(comma=last.comma))
+    return TextEdit(start, end, cst.Module(body=[]).code_for_node(imported.with_changes(names=new_names)))

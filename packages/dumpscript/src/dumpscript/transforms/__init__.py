@@ -13,10 +13,11 @@ text edits that make it (an editor applies those), with every byte outside them 
 """
 
 from dumpscript.errors import TransformError
+from dumpscript.script.models import model_index
 from dumpscript.script.source import Change, Source, TextEdit, apply_edits, parse_lines
 from dumpscript.transforms.fold_loop import FoldIntoLoop, Run, find_runs, fold_loop, select_run
 from dumpscript.transforms.grow_loop import GrowLoop, grow_loop
-from dumpscript.transforms.insert_dump import insert_dump, model_index
+from dumpscript.transforms.insert_dump import insert_dump
 
 __all__ = [
     "Change",

@@ -20,81 +20,10 @@ from typing import Any
 
 import libcst as cst
 
+from dumpscript.script.literals import NotALiteral, read_literal, same
 from dumpscript.values import _literals as lit
 
 MAX_CYCLE = 8
-
-_CALLABLES: dict[str, Any] = {
-    "datetime.datetime": datetime.datetime,
-    "datetime.date": datetime.date,
-    "datetime.time": datetime.time,
-    "datetime.timedelta": datetime.timedelta,
-    "date": datetime.date,
-    "timedelta": datetime.timedelta,
-    "decimal.Decimal": decimal.Decimal,
-    "Decimal": decimal.Decimal,
-    "float": float,
-}
-_ATTRIBUTES: dict[str, Any] = {
-    "datetime.timezone.utc": datetime.timezone.utc,
-    "timezone.utc": datetime.timezone.utc,
-}
-
-
-class _Opaque(Exception):
-    """A value this module does not compute with."""
-
-
-def dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return f"{dotted(node.value)}.{node.attr}"
-    raise _Opaque
-
-
-def evaluate(node: ast.expr) -> Any:
-    """The value of a literal the way dumpscript writes them (numbers, strings, bytes,
-    ``Decimal("…")``, ``datetime.datetime(…)``, ``float("inf")``…); ``_Opaque`` otherwise."""
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
-        value = evaluate(node.operand)
-        if isinstance(value, bool) or not isinstance(value, int | float | decimal.Decimal | datetime.timedelta):
-            raise _Opaque
-        return -value if isinstance(node.op, ast.USub) else +value
-    if isinstance(node, ast.Attribute):
-        name = dotted(node)
-        if name in _ATTRIBUTES:
-            return _ATTRIBUTES[name]
-        raise _Opaque
-    if isinstance(node, ast.Call):
-        function = _CALLABLES.get(dotted(node.func))
-        if function is None:
-            raise _Opaque
-        args = [evaluate(arg) for arg in node.args]
-        kwargs = {}
-        for keyword in node.keywords:
-            if keyword.arg is None:
-                raise _Opaque
-            kwargs[keyword.arg] = evaluate(keyword.value)
-        try:
-            return function(*args, **kwargs)
-        except (TypeError, ValueError, ArithmeticError) as error:
-            raise _Opaque from error
-    raise _Opaque
-
-
-def same(a: Any, b: Any) -> bool:
-    """Equal, of the same type, and for numbers written the same (``-0.0``, ``Decimal("1.50")``)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float | decimal.Decimal):
-        return repr(a) == repr(b)
-    if isinstance(a, datetime.datetime | datetime.time):
-        return bool(a == b) and a.tzinfo == b.tzinfo and a.fold == b.fold
-    return bool(a == b)
-
 
 # -- building expressions of the counter ------------------------------------------------------
 
@@ -152,8 +81,8 @@ def infer(column: Column) -> Pattern:
         first = texts[0]
         return Pattern("constant", lambda _counter: cst.parse_expression(first))
     try:
-        values = [evaluate(node) for node in nodes]
-    except _Opaque:
+        values = [read_literal(node) for node in nodes]
+    except NotALiteral:
         values = None
     for every in _steps(dumps):
         if values is not None:

@@ -32,8 +32,9 @@ import libcst as cst
 from dumpscript.errors import TransformError
 from dumpscript.naming import snake
 from dumpscript.script import layout as fmt
+from dumpscript.script.literals import NotALiteral, dotted
 from dumpscript.script.source import Change, Source, TextEdit, _overlaps, apply_edits, bodies
-from dumpscript.transforms._patterns import Column, Pattern, dotted, infer
+from dumpscript.transforms._patterns import Column, Pattern, infer
 
 _TABLE = "__dumpscript_table__"
 _BUILTINS = frozenset(dir(builtins))
@@ -86,7 +87,7 @@ def _block_call(node: ast.expr) -> tuple[ast.Call, str] | None:
         return None
     try:
         model = dotted(node.func)
-    except Exception:
+    except NotALiteral:
         return None
     if not model.split(".")[-1][:1].isupper():  # a class, by convention
         return None
