@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime
 import decimal
 import math
@@ -15,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dumpscript.script.imports import ImportSet
+from dumpscript.script.literals import NotALiteral, read_literal
 from dumpscript.script.render import render_expression
 from dumpscript.values import EncodeContext, encode_python
 from dumpscript.values._text import python_text
@@ -34,7 +36,10 @@ def render(value: Any) -> tuple[str, dict[str, Any]]:
 
 def round_trip(value: Any) -> Any:
     code, namespace = render(value)
-    return eval(code, namespace)
+    found = eval(code, namespace)
+    # the one reader of a script's values (the transforms, the editor) reads it without running it
+    assert same(read_literal(ast.parse(code, mode="eval").body), found)
+    return found
 
 
 def same(a: Any, b: Any) -> bool:
@@ -124,3 +129,9 @@ def test_any_json(value: Any) -> None:
 def test_values_read_like_a_person_wrote_them(value: Any, code: str) -> None:
     assert render(value)[0] == code
     assert same(round_trip(value), value)
+
+
+@pytest.mark.parametrize("code", ["open('x')", "__import__('os').system('true')", "Poll", "f(1)", "{**a}", "[*a]"])
+def test_the_reader_runs_no_code(code: str) -> None:
+    with pytest.raises(NotALiteral):
+        read_literal(ast.parse(code, mode="eval").body)

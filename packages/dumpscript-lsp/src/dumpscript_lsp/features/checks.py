@@ -16,15 +16,15 @@ never the database.
 from __future__ import annotations
 
 import ast
-import difflib
-import importlib
 import re
-from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from dumpscript.transforms import Source
+from dumpscript.script.source import Source
+
+if TYPE_CHECKING:
+    from dumpscript.script.models import MissingModel
 
 SOURCE = "dumpscript"
 _LOOKS_LIKE_SCRIPT = re.compile(r"written by dumpscript|\.bulk_create\(|^def run\(", re.MULTILINE)
@@ -81,59 +81,26 @@ def _edit(source: Source, encoding: str, start: int, end: int, text: str = "") -
 
 
 def _schema(source: Source, tree: ast.Module, encoding: str) -> list[types.Diagnostic]:
-    from django.apps import apps
+    from dumpscript.script.models import ModelNames
 
-    from dumpscript.transforms import model_index
-
-    index = model_index()  # (module, class name) → model
-    models_modules = {module for module, _ in index} | {f"{config.name}.models" for config in apps.get_app_configs()}
-    classes: dict[str, Any] = {}
-    missing: dict[str, tuple[str, ast.ImportFrom, ast.alias]] = {}
-    for statement in tree.body:
-        if not isinstance(statement, ast.ImportFrom) or statement.level or not statement.module:
-            continue
-        if statement.module not in models_modules:
-            continue
-        for alias in statement.names:
-            local = alias.asname or alias.name
-            found_model = index.get((statement.module, alias.name))
-            if found_model is not None:
-                classes[local] = found_model
-            elif alias.name[:1].isupper() and not hasattr(_module(statement.module), alias.name):
-                missing[local] = (statement.module, statement, alias)  # gone from the module
-    found = [_missing_model(source, encoding, tree, local, *entry) for local, entry in missing.items()]
+    names = ModelNames.of(tree.body)  # from the registry: nothing of the script is imported
+    found = [_missing_model(source, encoding, tree, missing) for missing in names.missing]
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in classes:
-            found += _unknown_fields(source, encoding, node, classes[node.func.id])
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
+            model = names.resolve(node.func)
+            if model is not None:
+                found += _unknown_fields(source, encoding, node, model)
     return found
 
 
-def _module(name: str) -> Any:
-    """The imported module (models modules are imported by Django already), or None."""
-    try:
-        return importlib.import_module(name)
-    except Exception:
-        return None
-
-
-def _field_names(model: Any) -> set[str]:
-    names: set[str] = set()
-    for field in model._meta.get_fields():
-        if field.concrete or (getattr(field, "is_relation", False) and not field.auto_created):
-            names.add(field.name)
-            attname = getattr(field, "attname", None)
-            if attname:
-                names.add(attname)
-    names.add("pk")
-    return names
-
-
 def _unknown_fields(source: Source, encoding: str, call: ast.Call, model: Any) -> list[types.Diagnostic]:
-    known = _field_names(model)
+    from dumpscript.meta.fields import nearest_field, unknown_keywords
+
     found = []
     keywords = [k for k in call.keywords if k.arg is not None]
+    unknown = set(unknown_keywords(model, [str(k.arg) for k in keywords]))
     for position, keyword in enumerate(keywords):
-        if keyword.arg in known:
+        if keyword.arg not in unknown:
             continue
         start, end = source.span(keyword)  # type: ignore[arg-type]
         if position + 1 < len(keywords):  # up to the next keyword
@@ -146,7 +113,7 @@ def _unknown_fields(source: Source, encoding: str, call: ast.Call, model: Any) -
         value = source.text[slice(*source.span(keyword.value))]  # type: ignore[arg-type]
         shown = value if len(value) <= 30 else value[:27] + "..."
         fixes = []
-        near = _nearest(str(keyword.arg), known)
+        near = nearest_field(model, str(keyword.arg))
         given = {k.arg for k in keywords}
         if near is not None and near not in given:  # a typo: keep the value under the right name
             name_end = start + len(str(keyword.arg))
@@ -167,7 +134,7 @@ def _unknown_fields(source: Source, encoding: str, call: ast.Call, model: Any) -
         found.append(
             types.Diagnostic(
                 range=_range(source, start, end, encoding),
-                message=_unknown_field(label, str(keyword.arg), known),
+                message=_unknown_field(label, str(keyword.arg), near),
                 severity=types.DiagnosticSeverity.Error,
                 source=SOURCE,
                 code="unknown-field",
@@ -177,15 +144,8 @@ def _unknown_fields(source: Source, encoding: str, call: ast.Call, model: Any) -
     return found
 
 
-def _missing_model(
-    source: Source,
-    encoding: str,
-    tree: ast.Module,
-    local: str,
-    module: str,
-    statement: ast.ImportFrom,
-    alias: ast.alias,
-) -> types.Diagnostic:
+def _missing_model(source: Source, encoding: str, tree: ast.Module, missing: MissingModel) -> types.Diagnostic:
+    local, module, statement, alias = missing.local, missing.module, missing.statement, missing.alias
     edits = []
     if len(statement.names) == 1:  # the whole import line
         edits.append(
@@ -249,14 +209,8 @@ def _statements_using(tree: ast.Module, name: str) -> list[ast.stmt]:
     return sorted(found, key=lambda s: s.lineno)
 
 
-def _nearest(name: str, known: Iterable[str]) -> str | None:
-    near = difflib.get_close_matches(name, sorted(known), n=1)
-    return near[0] if near else None
-
-
-def _unknown_field(label: str, name: str, known: Iterable[str]) -> str:
+def _unknown_field(label: str, name: str, near: str | None) -> str:
     """Most often a typo: the nearest field, if one is near; else a field renamed or removed."""
-    near = _nearest(name, known)
     if near:
         return f"{label} has no field {name!r}: did you mean {near!r}?"
     return f"{label} has no field {name!r} (a typo, or a field renamed or removed since this script was written)"

@@ -11,7 +11,7 @@ from django.db import DatabaseError
 from lsprotocol import types
 
 from dumpscript import DumpOptions
-from dumpscript.transforms import Source, insert_dump, model_index
+from dumpscript.transforms import Source, insert_dump
 from dumpscript_lsp.base import DumpscriptServer
 from dumpscript_lsp.documents import lines_of, to_offset
 from dumpscript_lsp.features._common import (
@@ -59,16 +59,12 @@ def _words_at(source: Source, position: types.Position, encoding: str) -> list[s
 
 
 def _imported_models(source: Source) -> dict[str, str]:
-    """The file's names for model classes → ``app.Model`` labels (Django thread)."""
-    index = model_index()
-    found: dict[str, str] = {}
-    for statement in source.module_imports():
-        if hasattr(statement, "module") and statement.module and not getattr(statement, "level", 0):
-            for alias in statement.names:
-                model = index.get((statement.module, alias.name))
-                if model is not None:
-                    found[alias.asname or alias.name] = model._meta.label
-    return found
+    """The file's names for model classes → ``app.Model`` labels (Django thread; from the
+    registry, nothing of the file is imported)."""
+    from dumpscript.script.models import ModelNames
+
+    names = ModelNames.of(source.module_statements())
+    return {local: model._meta.label for local, model in names.classes.items()}
 
 
 def _models_here(source: Source, words: list[str]) -> tuple[list[str], bool]:

@@ -6,14 +6,14 @@ values left out and counted per field, never silently (``loaddata -i`` drops the
 from __future__ import annotations
 
 import contextlib
-import difflib
 import types
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+
+from dumpscript.meta.fields import nearest_field, unknown_keywords
 
 __all__ = ["UnknownFields", "dropping_unknown_fields", "unknown_fields"]
 
@@ -28,34 +28,10 @@ class UnknownFields:
         label = self.model._meta.label
         parts = []
         for name in self.names:
-            near = difflib.get_close_matches(name, sorted(_field_names(self.model)), n=1)
-            hint = f"; the nearest field is {near[0]!r}" if near else ""
+            near = nearest_field(self.model, name)
+            hint = f"; the nearest field is {near!r}" if near else ""
             parts.append(f"{label} has no field {name!r} (removed or renamed since the script was written?{hint})")
         return "; ".join(parts)
-
-
-def _field_names(model: type[models.Model]) -> set[str]:
-    names = {"pk"}
-    for field in model._meta.get_fields():
-        if field.concrete or (getattr(field, "is_relation", False) and not field.auto_created):
-            names.add(field.name)
-    return names
-
-
-def _unknown(model: type[models.Model], names: Any) -> list[str]:
-    """The keywords of ``Model(**kwargs)`` that Django's ``Model.__init__`` refuses (the same
-    test: not a concrete field's name or column, not a property, not a field by name)."""
-    opts = model._meta
-    taken = {name for field in opts.concrete_fields for name in (field.name, field.attname)}
-    unknown = []
-    for name in names:
-        if name in taken or name in opts._property_names:  # type: ignore[attr-defined]
-            continue
-        try:
-            opts.get_field(name)
-        except FieldDoesNotExist:
-            unknown.append(name)
-    return unknown
 
 
 def unknown_fields(error: BaseException) -> UnknownFields | None:
@@ -74,7 +50,7 @@ def unknown_fields(error: BaseException) -> UnknownFields | None:
     if found is None:
         return None
     model, kwargs = found
-    names = _unknown(model, kwargs or {}) if isinstance(kwargs, dict) else []
+    names = unknown_keywords(model, kwargs or {}) if isinstance(kwargs, dict) else []
     return UnknownFields(model, names) if names else None
 
 
@@ -86,7 +62,7 @@ def dropping_unknown_fields(dropped: Counter[str]) -> Iterator[None]:
 
     def init(self: models.Model, *args: Any, **kwargs: Any) -> None:
         if kwargs:
-            for name in _unknown(type(self), list(kwargs)):
+            for name in unknown_keywords(type(self), list(kwargs)):
                 del kwargs[name]
                 dropped[f"{self._meta.label}.{name}"] += 1
         original(self, *args, **kwargs)

@@ -21,39 +21,40 @@ from dumpscript.meta import root_model
 _CREATING = {"create", "bulk_create", "get_or_create", "update_or_create"}
 
 
-def _created_through(call: ast.Call) -> str | None:
+def _created_through(call: ast.Call) -> ast.expr | None:
     """``Tag`` for ``Tag.objects.using(using).create(...)`` (and bulk_create, get_or_create,
     update_or_create): the class a manager call creates rows of."""
     if not (isinstance(call.func, ast.Attribute) and call.func.attr in _CREATING):
         return None
     node: ast.expr = call.func.value
-    while isinstance(node, ast.Attribute | ast.Call):
+    while isinstance(node, ast.Call) or (isinstance(node, ast.Attribute) and not _is_class(node)):
         node = node.value if isinstance(node, ast.Attribute) else node.func
-    return node.id if isinstance(node, ast.Name) else None
+    return node
+
+
+def _is_class(node: ast.Attribute) -> bool:
+    """``models.Poll`` (a class, by convention), not ``Poll.objects``."""
+    return node.attr[:1].isupper()
 
 
 def created_models(source: bytes, filename: str) -> list[type[models.Model]]:
     """Models the script creates rows of by name (``Poll(...)``, ``Poll.objects.create(...)``,
     ``bulk_create``, ``get_or_create``, ``update_or_create``): what ``--replace`` clears.
 
-    Names are resolved by running only the script's top-level imports.
+    Names are resolved from the script's module-level imports in the app registry; nothing
+    of the script runs.
     """
-    tree = ast.parse(source)
+    from dumpscript.script.models import ModelNames
+
+    tree = ast.parse(source, filename)
+    names = ModelNames.of(tree.body)
     calls = [node for node in ast.walk(tree) if isinstance(node, ast.Call)]
-    called = {node.func.id for node in calls if isinstance(node.func, ast.Name)}
-    called |= {name for name in map(_created_through, calls) if name}
-    imports = ast.Module(
-        body=[node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)], type_ignores=[]
-    )
-    namespace: dict[str, Any] = {"__name__": "dumpscript_imports"}
-    exec(compile(imports, filename, "exec", dont_inherit=True), namespace)
-    found = []
-    for name in sorted(called):
-        value = namespace.get(name)
-        if isinstance(value, type) and issubclass(value, models.Model) and not value._meta.abstract:
-            concrete = value._meta.concrete_model
-            if concrete is not None and concrete not in found:
-                found.append(concrete)
+    called = [node.func for node in calls] + [found for found in map(_created_through, calls) if found is not None]
+    found: list[type[models.Model]] = []
+    for model in sorted({m for m in map(names.resolve, called) if m is not None}, key=lambda m: m._meta.label):
+        concrete = model._meta.concrete_model
+        if not model._meta.abstract and concrete is not None and concrete not in found:
+            found.append(concrete)
     return found
 
 

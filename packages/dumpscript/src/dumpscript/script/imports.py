@@ -234,7 +234,7 @@ def import_edits(
     (a model) after the last import above ``before_line`` (the end of the file: None).
     Refuses a module whose name the script binds (``bound``) to something else."""
     modules = list(modules)
-    tree = source.tree
+    tree = source.whole_tree
     for module in modules:
         top = module.split(".")[0]
         if top in bound and top not in adopted_modules:
@@ -283,22 +283,30 @@ def import_edits(
             text += "\n"
         edits.append(TextEdit(head_offset, head_offset, text))
         return edits
-    # A new stdlib or Django import goes in sorted place among the script's first imports of
-    # its kind (isort's order: sections, then ``import x`` before ``from x import``); after them
-    # when the script has none of its kind.
+    # A new import goes in sorted place among the script's first imports of its kind (isort's
+    # order: sections, then ``import x`` before ``from x import``); when the script has none of
+    # its kind, as a group of its own before the first import of a later section, else after
+    # the head imports.
     at: dict[int, list[str]] = {}
-    head_block = head_imports(source.tree)
+    apart: set[int] = set()
+    head_block = head_imports(source.whole_tree)
     for key, line in sorted(new_head):
         same = [s for s in head_block if _statement_key(s)[0] == key[0]]
         after = next((s for s in same if _statement_key(s) > key), None)
+        later = next((s for s in head_block if _statement_key(s)[0] > key[0]), None)
         if after is not None:
             offset = source.line_start(after.lineno)
         elif same:
             offset = source.line_end(same[-1].end_lineno or same[-1].lineno)
+        elif later is not None:
+            offset = source.line_start(later.lineno)
+            apart.add(offset)
         else:
             offset = head_offset
         at.setdefault(offset, []).append(line)
-    edits += [TextEdit(offset, offset, "".join(lines)) for offset, lines in at.items()]
+    edits += [
+        TextEdit(offset, offset, "".join(lines) + ("\n" if offset in apart else "")) for offset, lines in at.items()
+    ]
     if late_text:
         edits.append(TextEdit(late_offset, late_offset, late_text))
     return edits
@@ -334,12 +342,12 @@ def head_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
 def anchors(source: Source, before_line: int | None = None) -> tuple[int, int, str | None]:
     """Offsets where new head imports (stdlib, Django) and new model imports go, and the
     comment model imports carry (``# noqa: E402`` when the script's own have it)."""
-    body = source.tree.body
-    head = head_imports(source.tree)
+    body = source.whole_tree.body
+    head = head_imports(source.whole_tree)
     head_end: ast.stmt | None = head[-1] if head else body[0] if body and _is_docstring(body[0]) else None
     head_offset = source.line_end(head_end.end_lineno or head_end.lineno) if head_end is not None else 0
     earlier = [
-        s for s in module_imports(source.tree) if before_line is None or (s.end_lineno or s.lineno) < before_line
+        s for s in module_imports(source.whole_tree) if before_line is None or (s.end_lineno or s.lineno) < before_line
     ]
     if not earlier:
         return head_offset, head_offset, None

@@ -29,6 +29,8 @@ _NOT_CODE = re.compile(
     + r")|#[^\n]*"
 )
 """String literals and comments: their words are not names."""
+_ASSIGNMENT = re.compile(r"[A-Za-z_]\w*\s*=[^=]")
+"""A module-level ``name = ...``."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,20 @@ class Source:
         """The syntax tree: of the whole text, or after :meth:`focus` of the lines it kept."""
         return self._parse(self.text)
 
+    @property
+    def whole_tree(self) -> ast.Module:
+        """The syntax tree of the whole text: :attr:`tree`, unless :meth:`focus` made it hold
+        only some lines (then the whole text is parsed once more)."""
+        if not self.focused:
+            return self.tree
+        whole: ast.Module | None = self.__dict__.get("_whole")
+        if whole is None:
+            whole = self.__dict__["_whole"] = self._parse(self.text)
+        return whole
+
+    focused = False
+    """:attr:`tree` holds only the lines :meth:`focus` kept."""
+
     def _parse(self, text: str) -> ast.Module:
         try:
             return ast.parse(text, self.name)
@@ -98,16 +114,17 @@ class Source:
             keep |= self._window(first, last, widen)
         if len(keep) * 10 >= len(self.lines) * 7:  # most of the script: parse it all
             self.__dict__.pop("tree", None)
-            self.hidden = frozenset()
+            self.hidden, self.focused = frozenset(), False
             return
         masked = "".join(line if number in keep else "\n" for number, line in enumerate(self.lines, start=1))
         try:
             tree = ast.parse(masked, self.name)
         except (SyntaxError, ValueError):
             self.__dict__.pop("tree", None)
-            self.hidden = frozenset()
+            self.hidden, self.focused = frozenset(), False
             return
         self.__dict__["tree"] = tree
+        self.focused = True
         hidden_text = "".join(line for number, line in enumerate(self.lines, start=1) if number not in keep)
         self.hidden = frozenset(_IDENTIFIER.findall(_NOT_CODE.sub(" ", hidden_text)))
 
@@ -134,20 +151,26 @@ class Source:
 
     def module_imports(self) -> list[ast.Import | ast.ImportFrom]:
         """The module-level import statements, parsed on their own (not the whole script)."""
-        cached: list[ast.Import | ast.ImportFrom] | None = self.__dict__.get("_imports")
+        return [s for s in self.module_statements() if isinstance(s, ast.Import | ast.ImportFrom)]
+
+    def module_statements(self) -> list[ast.stmt]:
+        """The module-level imports and ``name = ...`` assignments (where a dump binds model
+        classes it cannot import by name, ``Poll = django.apps.apps.get_model(...)``), parsed
+        on their own (not the whole script)."""
+        cached: list[ast.stmt] | None = self.__dict__.get("_module_statements")
         if cached is not None:
             return cached
         keep: set[int] = set()
         for number, line in enumerate(self.lines, start=1):
-            if line.startswith(("import ", "from ")) and not self._inside[number]:
+            if (line.startswith(("import ", "from ")) or _ASSIGNMENT.match(line)) and not self._inside[number]:
                 keep |= set(range(number, self._statement_end(number, 0) + 1))
         masked = "".join(line if number in keep else "\n" for number, line in enumerate(self.lines, start=1))
         try:
             tree = ast.parse(masked, self.name)
         except (SyntaxError, ValueError):
             tree = self._parse(self.text)
-        found = [s for s in tree.body if isinstance(s, ast.Import | ast.ImportFrom)]
-        self.__dict__["_imports"] = found
+        found: list[ast.stmt] = [s for s in tree.body if isinstance(s, ast.Import | ast.ImportFrom | ast.Assign)]
+        self.__dict__["_module_statements"] = found
         return found
 
     def _window(self, first: int, last: int, widen: bool) -> set[int]:

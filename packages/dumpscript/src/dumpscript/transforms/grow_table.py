@@ -30,20 +30,17 @@ reference column (``author=authors[1]``) becomes a choice among the same list
 from __future__ import annotations
 
 import ast
-import datetime
-import decimal
-import sys
-import uuid
 from collections import Counter
 from typing import Any
 
 from django.db import models
 
 from dumpscript.errors import TransformError
+from dumpscript.script.imports import anchors, import_edits
+from dumpscript.script.literals import NotALiteral, read_literal
 from dumpscript.script.source import Change, Source, TextEdit, apply_edits
 
 SEED = 0
-_VALUES = {"datetime": datetime, "Decimal": decimal.Decimal, "uuid": uuid}
 _HEADER = [
     "fake = Faker(use_weighting=False)  # every name as likely as the next: several times faster",
     "fake.seed_instance({seed})  # the same made-up rows on every load; another seed, other rows",
@@ -99,8 +96,11 @@ class GrowTable:
         raise TransformError(f"{where}: the loop does not only append Model(field=...) objects to a list")
 
     def model(self) -> type[models.Model]:
-        """The class the loop constructs, found through the script's top-level imports."""
+        """The class the loop constructs, found from the script's module-level imports in the
+        app registry (nothing of the script is run)."""
         from django.apps import apps
+
+        from dumpscript.script.models import ModelNames
 
         assert isinstance(self.call.func, ast.Name)
         name = self.call.func.id
@@ -110,15 +110,8 @@ class GrowTable:
                 f"{where}: growing a loop over captured rows needs the Django project, for the fields of {name} "
                 "(give --settings, or run it from the editor)"
             )
-        tree = self.source._parse(self.source.text)
-        imports = ast.Module(body=[n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)], type_ignores=[])
-        namespace: dict[str, Any] = {"__name__": "dumpscript_imports"}
-        try:
-            exec(compile(imports, self.source.name, "exec", dont_inherit=True), namespace)
-        except Exception as error:
-            raise TransformError(f"{self.source.name}: cannot import what the script imports: {error}") from None
-        model = namespace.get(name)
-        if not (isinstance(model, type) and issubclass(model, models.Model)):
+        model = ModelNames.of(self.source.module_statements()).resolve(self.call.func)
+        if model is None:
             raise TransformError(f"{where}: {name} is not a model class the script imports")
         return model
 
@@ -158,13 +151,10 @@ class GrowTable:
         return found
 
     def _values(self, column: int) -> list[Any]:
-        values = []
-        for row in self.rows:
-            try:
-                values.append(eval(compile(ast.Expression(row[column]), "<value>", "eval"), dict(_VALUES)))
-            except Exception:
-                return []  # not values (names of objects): infer from the field alone
-        return values
+        try:
+            return [read_literal(row[column]) for row in self.rows]
+        except NotALiteral:
+            return []  # not values (names of objects): infer from the field alone
 
     def _reference(self, field: models.Field[Any, Any], column: int) -> str:
         """A reference column: a choice among the objects the rows refer to, spread like them."""
@@ -230,71 +220,41 @@ class GrowTable:
 
     def _header(self, seed: int, needed: set[str]) -> list[TextEdit]:
         """The imports the made-up values need, each in its place among the script's first
-        imports (standard library, then the others, alphabetically); ``fake`` and ``rng``,
-        seeded, after the script's last top-level import. Each only once."""
-        tree = self.source._parse(self.source.text)
+        imports (:func:`~dumpscript.script.imports.import_edits`); ``fake`` and ``rng``,
+        seeded, after the script's last module-level import. Each only once."""
+        statements = self.source.module_statements()
         bound = {
             target.id
-            for node in tree.body
+            for node in statements
             if isinstance(node, ast.Assign)
             for target in node.targets
             if isinstance(target, ast.Name)
         }
         imported = {
             (alias.asname or alias.name).split(".")[0]
-            for node in tree.body
+            for node in statements
             if isinstance(node, ast.Import | ast.ImportFrom)
             for alias in node.names
         }
-        wanted = [line for line in sorted(needed) if line.split()[-1] not in imported]
-        wanted += [
-            line
-            for line, name in (("import random", "random"), ("from faker import Faker", "Faker"))
-            if name not in imported
-        ]
-        edits = [self._import(tree, line) for line in sorted(wanted, key=_import_key)]
-        last = max(
-            (node for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)),
-            key=lambda n: n.lineno,
-            default=None,
-        )
+        modules: list[str] = []
+        names: list[tuple[str, str, str, bool]] = []
+        for line in sorted({*needed, "import random", "from faker import Faker"}):
+            words = line.split()
+            if words[-1] in imported:
+                continue
+            if words[0] == "import":
+                modules.append(words[1])
+            else:
+                names.append((words[1], words[3], words[3], False))
+        edits = import_edits(self.source, modules, names)
         if "fake" not in bound:
-            at = self.source.line_end(last.end_lineno or last.lineno) if last is not None else 0
+            has_imports = any(isinstance(node, ast.Import | ast.ImportFrom) for node in statements)
+            _, at, _ = anchors(self.source)
             text = "".join(line.format(seed=seed) + "\n" for line in _HEADER)
-            edits.append(TextEdit(at, at, "\n" + text if last is not None else text + "\n\n"))
+            edits.append(TextEdit(at, at, "\n" + text if has_imports else text + "\n\n"))
         return edits
-
-    def _import(self, tree: ast.Module, line: str) -> TextEdit:
-        """``line`` inserted in the script's first block of imports, in order."""
-        body = [node for node in tree.body if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
-        block: list[ast.stmt] = []
-        for node in body:
-            if not isinstance(node, ast.Import | ast.ImportFrom):
-                break
-            block.append(node)
-        key = _import_key(line)
-        later = next((node for node in block if _import_key(self.source.segment(node)) > key), None)
-        if later is not None:
-            at = self.source.line_start(later.lineno)
-            apart = _import_key(self.source.segment(later))[0] != key[0]  # the next group starts below
-            return TextEdit(at, at, f"{line}\n" + ("\n" if apart else ""))
-        if block:
-            at = self.source.line_end(block[-1].end_lineno or block[-1].lineno)
-            apart = _import_key(self.source.segment(block[-1]))[0] != key[0]
-            return TextEdit(at, at, ("\n" if apart else "") + f"{line}\n")
-        first = body[0].lineno if body else len(self.source.lines) + 1
-        at = self.source.line_start(first)
-        return TextEdit(at, at, f"{line}\n\n")
 
 
 def _is_item(node: ast.expr) -> bool:
     """``polls[3]``: an object of a folded list."""
     return isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and isinstance(node.slice, ast.Constant)
-
-
-def _import_key(line: str) -> tuple[int, str, int]:
-    """Where an import goes: the standard library first, then by module name (``import x``
-    before ``from x import``)."""
-    words = line.split()
-    module = words[1] if len(words) > 1 else line
-    return (0 if module.split(".")[0] in sys.stdlib_module_names else 1, module, 0 if words[0] == "import" else 1)
