@@ -1,5 +1,5 @@
 """Subsets: selected rows and the rows that belong to them (the closure along reverse
-relations), ``--follow``/``--no-follow``/``--depth``, the ``--plan`` preview, by chunks of keys."""
+relations), ``--follow``/``--no-follow``/``--depth``, the ``--preview`` tree, by chunks of keys."""
 
 from __future__ import annotations
 
@@ -218,7 +218,7 @@ def test_the_plan_is_a_tree_of_what_the_script_creates(dbs: Databases) -> None:
 
 def test_manage_py_plan_writes_no_script(dbs: Databases) -> None:
     _shop()
-    result = dbs.manage("dumpscript", "testapp.Author", "--filter", "name=ann", "--plan", "--depth", "1")
+    result = dbs.manage("dumpscript", "testapp.Author", "--filter", "name=ann", "--preview", "--depth", "1")
     assert result.returncode == 0, result.stderr
     options = DumpOptions(filter={"name": "ann"}, depth=1)
     assert result.stdout == preview_subset("testapp.Author", options=options).text()
@@ -226,8 +226,8 @@ def test_manage_py_plan_writes_no_script(dbs: Databases) -> None:
         result.stdout
     )
     assert not list(dbs.workdir.iterdir())
-    refused = dbs.manage("dumpscript", "testapp.Author", "--plan", "-o", "x_data.py")
-    assert refused.returncode == 1 and "--plan prints the selection" in refused.stderr
+    refused = dbs.manage("dumpscript", "testapp.Author", "--plan", "-o", "x_data.py")  # its earlier name
+    assert refused.returncode == 1 and "--preview prints the selection" in refused.stderr
 
 
 @pytest.mark.parametrize(

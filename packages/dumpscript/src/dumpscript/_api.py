@@ -101,7 +101,7 @@ def preview_subset(*labels: Label, options: DumpOptions | None = None) -> Subset
     """What a dump of ``labels`` with ``options`` selects, without writing the script or reading
     the rows (key-only and count queries): each selected model, the rows the closure adds
     through each reverse relation, and the relations it does not follow with their row counts
-    (``dumpscript --plan`` prints its :meth:`~SubsetPreview.text`)."""
+    (``dumpscript --preview`` prints its :meth:`~SubsetPreview.text`)."""
     options = options or DumpOptions()
     with snapshot(options.using):
         return preview(select(labels, options), options)

@@ -33,3 +33,12 @@ def highest(stem: str, taken: Collection[str]) -> int:
     pattern = re.compile(re.escape(stem) + r"_([1-9][0-9]*)")
     numbers = [int(m.group(1)) for name in taken if (m := pattern.fullmatch(name))]
     return max(numbers, default=0)
+
+
+def plural(stem: str) -> str:
+    """``polls`` for ``poll``, ``categories`` for ``category``, ``boxes`` for ``box``."""
+    if stem.endswith(("s", "x", "z", "ch", "sh")):
+        return stem + "es"
+    if stem.endswith("y") and stem[-2:-1] not in "aeiou":
+        return stem[:-1] + "ies"
+    return stem + "s"

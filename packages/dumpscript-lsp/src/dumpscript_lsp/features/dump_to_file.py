@@ -23,7 +23,7 @@ def register(server: DumpscriptServer) -> None:
 
 async def cmd_preview_subset(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
     """``{"labels": [...]}`` and the selection (``filter``, ``pks``, ``follow``, ``noFollow``,
-    ``depth``): what a dump of them would hold (``dumpscript --plan``), without reading the
+    ``depth``): what a dump of them would hold (``dumpscript --preview``), without reading the
     rows: ``{"text", "totals"}``."""
     args = argument(arguments)
     labels = list(args.get("labels") or [])

@@ -1,5 +1,5 @@
 """What a subset's closure holds, as plain data an editor can show, and as the text of
-``dumpscript --plan``: a tree of the models reached, how many rows each step added, through
+``dumpscript --preview``: a tree of the models reached, how many rows each step added, through
 which relation, and which relations were not followed and why."""
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class SubsetStep:
 
 @dataclass(frozen=True)
 class SubsetPreview:
-    """The closure of a selection (what ``dumpscript --plan`` prints), read with counts and
+    """The closure of a selection (what ``dumpscript --preview`` prints), read with counts and
     key-only queries: no row is read."""
 
     steps: tuple[SubsetStep, ...]

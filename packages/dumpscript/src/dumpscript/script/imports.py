@@ -283,14 +283,21 @@ def import_edits(
             text += "\n"
         edits.append(TextEdit(head_offset, head_offset, text))
         return edits
-    # A new import goes in sorted place among the script's first imports of its kind (isort's
-    # order: sections, then ``import x`` before ``from x import``); when the script has none of
-    # its kind, as a group of its own before the first import of a later section, else after
-    # the head imports.
+    edits += _placed(source, sorted(new_head), head_offset)
+    if late_text:
+        edits.append(TextEdit(late_offset, late_offset, late_text))
+    return edits
+
+
+def _placed(source: Source, lines: list[tuple[tuple[int, int, str], str]], head_offset: int) -> list[TextEdit]:
+    """Import lines (with their :func:`import_key`) each in sorted place among the script's
+    first imports of its kind (isort's order: sections, then ``import x`` before ``from x
+    import``); when the script has none of its kind, as a group of its own before the first
+    import of a later section, else after the head imports (``head_offset``)."""
     at: dict[int, list[str]] = {}
     apart: set[int] = set()
     head_block = head_imports(source.whole_tree)
-    for key, line in sorted(new_head):
+    for key, line in lines:
         same = [s for s in head_block if _statement_key(s)[0] == key[0]]
         after = next((s for s in same if _statement_key(s) > key), None)
         later = next((s for s in head_block if _statement_key(s)[0] > key[0]), None)
@@ -304,12 +311,9 @@ def import_edits(
         else:
             offset = head_offset
         at.setdefault(offset, []).append(line)
-    edits += [
-        TextEdit(offset, offset, "".join(lines) + ("\n" if offset in apart else "")) for offset, lines in at.items()
+    return [
+        TextEdit(offset, offset, "".join(texts) + ("\n" if offset in apart else "")) for offset, texts in at.items()
     ]
-    if late_text:
-        edits.append(TextEdit(late_offset, late_offset, late_text))
-    return edits
 
 
 def import_key(module: str, from_import: bool) -> tuple[int, int, str]:

@@ -414,7 +414,7 @@ def apply_edits(text: str, edits: Iterable[TextEdit]) -> str:
     return "".join(parts)
 
 
-def _overlaps(node: ast.stmt, first: int, last: int) -> bool:
+def overlaps(node: ast.stmt, first: int, last: int) -> bool:
     return node.lineno <= last and (node.end_lineno or node.lineno) >= first
 
 
@@ -426,7 +426,7 @@ def bodies(tree: ast.Module, first: int = 1, last: int = 10**9) -> Iterator[tupl
         owner, body = work.pop()
         yield owner, body
         for statement in body:
-            if not _overlaps(statement, first, last):
+            if not overlaps(statement, first, last):
                 continue
             for attribute in ("body", "orelse", "finalbody"):
                 value = getattr(statement, attribute, None)

@@ -30,6 +30,7 @@ __all__ = [
     "known_links",
     "loaded_names",
     "module_imports",
+    "names_in_scope",
     "sub_bodies",
     "targets",
 ]
@@ -344,3 +345,47 @@ def _through_of(value: ast.expr, names: ModelNames) -> tuple[str, str, str] | No
     if not isinstance(field, ManyToManyField):
         return None
     return field.name, field.m2m_field_name(), field.m2m_reverse_field_name()
+
+
+def names_in_scope(source: Source, line: int) -> tuple[set[str], set[str]]:
+    """Names bound or used where a statement at ``line`` lands (its function, or the module)
+    and the module's; and among them those that are only ever loop variables used inside
+    their own loops (an earlier fold's ``i``), which another loop may take again. Counts the
+    words of the lines a focused tree leaves out as taken."""
+    scope: ast.AST = source.tree
+    for node in ast.walk(source.tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            assert node.end_lineno is not None
+            if node.lineno <= line <= node.end_lineno and (
+                not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef) or node.lineno > scope.lineno
+            ):
+                scope = node
+    names: set[str] = set()
+    loop_targets: dict[str, list[ast.For]] = {}
+    for node in [*ast.walk(scope), *source.tree.body]:
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        if isinstance(node, ast.For):
+            for target in ast.walk(node.target):
+                if isinstance(target, ast.Name):
+                    loop_targets.setdefault(target.id, []).append(node)
+    names |= source.hidden  # words of the lines the (focused) tree leaves out
+    reusable = set()
+    for name, loops in loop_targets.items():
+        if name in source.hidden:
+            continue
+        inside: set[int] = set()
+        for loop in loops:
+            inside.update(id(n) for n in ast.walk(loop) if isinstance(n, ast.Name) and n.id == name)
+        uses = [n for n in ast.walk(scope) if isinstance(n, ast.Name) and n.id == name]
+        if all(id(n) in inside for n in uses) and name not in {
+            a.arg for a in ast.walk(scope) if isinstance(a, ast.arg)
+        }:
+            reusable.add(name)
+    return names, reusable

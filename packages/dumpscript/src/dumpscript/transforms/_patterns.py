@@ -166,14 +166,10 @@ def _timedelta(prefix: str, step: datetime.timedelta, index: cst.BaseExpression)
         for unit, size in units:
             if seconds % size == 0:
                 amount = _affine(index, seconds // size, 0)
-                return cst.Call(callee, [cst.Arg(amount, keyword=cst.Name(unit), equal=_equal())])
+                return cst.Call(callee, [cst.Arg(amount, keyword=cst.Name(unit), equal=lit.tight_equal())])
     parts = [("days", step.days), ("seconds", step.seconds), ("microseconds", step.microseconds)]
-    args = [cst.Arg(lit.integer(v), keyword=cst.Name(k), equal=_equal()) for k, v in parts if v]
+    args = [cst.Arg(lit.integer(v), keyword=cst.Name(k), equal=lit.tight_equal()) for k, v in parts if v]
     return cst.BinaryOperation(cst.Call(callee, args), cst.Multiply(), _paren(index))
-
-
-def _equal() -> cst.AssignEqual:
-    return cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
 
 
 _DIGITS = re.compile(r"(\d+)")

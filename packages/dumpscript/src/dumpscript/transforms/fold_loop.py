@@ -30,11 +30,13 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from dumpscript.errors import TransformError
-from dumpscript.naming import snake
+from dumpscript.naming import plural, snake
 from dumpscript.script import layout as fmt
 from dumpscript.script.literals import NotALiteral, dotted
-from dumpscript.script.source import Change, Source, TextEdit, _overlaps, apply_edits, bodies
+from dumpscript.script.source import Change, Source, TextEdit, apply_edits, bodies, overlaps
+from dumpscript.script.walk import names_in_scope
 from dumpscript.transforms._patterns import Column, Pattern, infer
+from dumpscript.values import _literals as lit
 
 _TABLE = "__dumpscript_table__"
 _BUILTINS = frozenset(dir(builtins))
@@ -152,7 +154,7 @@ def find_runs(source: Source, first: int = 1, last: int = 10**9) -> list[Run]:
     also where they reach beyond those lines); every run of the script by default."""
     runs: list[Run] = []
     for _, body in bodies(source.tree, first, last):
-        touching = [k for k, statement in enumerate(body) if _overlaps(statement, first, last)]
+        touching = [k for k, statement in enumerate(body) if overlaps(statement, first, last)]
         if not touching:
             continue
         start, stop = touching[0], touching[-1]
@@ -264,64 +266,13 @@ def select_run(source: Source, first: int, last: int) -> Run:
     return best
 
 
-def _plural(stem: str) -> str:
-    if stem.endswith(("s", "x", "z", "ch", "sh")):
-        return stem + "es"
-    if stem.endswith("y") and stem[-2:-1] not in "aeiou":
-        return stem[:-1] + "ies"
-    return stem + "s"
-
-
-def _scope_names(source: Source, run: Run) -> tuple[set[str], set[str]]:
-    """Names bound or used where the loop lands (its function, or the module) and globals;
-    and among them those that are only ever loop variables used inside their own loops (an
-    earlier fold's ``i``), which another loop may take again."""
-    scope: ast.AST = source.tree
-    for node in ast.walk(source.tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            assert node.end_lineno is not None
-            if node.lineno <= run.first_line <= node.end_lineno and (
-                not isinstance(scope, ast.FunctionDef | ast.AsyncFunctionDef) or node.lineno > scope.lineno
-            ):
-                scope = node
-    names: set[str] = set()
-    loop_targets: dict[str, list[ast.For]] = {}
-    for node in [*ast.walk(scope), *source.tree.body]:
-        if isinstance(node, ast.Name):
-            names.add(node.id)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-        if isinstance(node, ast.For):
-            for target in ast.walk(node.target):
-                if isinstance(target, ast.Name):
-                    loop_targets.setdefault(target.id, []).append(node)
-    names |= source.hidden  # words of the lines the (focused) tree leaves out
-    reusable = set()
-    for name, loops in loop_targets.items():
-        if name in source.hidden:
-            continue
-        inside: set[int] = set()
-        for loop in loops:
-            inside.update(id(n) for n in ast.walk(loop) if isinstance(n, ast.Name) and n.id == name)
-        uses = [n for n in ast.walk(scope) if isinstance(n, ast.Name) and n.id == name]
-        if all(id(n) in inside for n in uses) and name not in {
-            a.arg for a in ast.walk(scope) if isinstance(a, ast.arg)
-        }:
-            reusable.add(name)
-    return names, reusable
-
-
 class FoldIntoLoop:
     """Replace a run of similar blocks with a loop; see the module docstring."""
 
     def __init__(self, source: Source, run: Run) -> None:
         self.source = source
         self.run = run
-        self.taken, self.reusable = _scope_names(source, run)
+        self.taken, self.reusable = names_in_scope(source, run.first_line)
 
     def _fresh(self, wanted: str, loop_variable: bool = False) -> str:
         if _keyword_module.iskeyword(wanted) or wanted in _BUILTINS:
@@ -425,7 +376,7 @@ class FoldIntoLoop:
         run, source = self.run, self.source
         blocks = run.blocks
         stem = snake(run.model.split(".")[-1])
-        items = self._fresh(_plural(stem))
+        items = self._fresh(plural(stem))
         variables = self._variables()
         columns: list[Column] = []
         for k in range(len(blocks[0].keywords)):
@@ -480,7 +431,7 @@ class FoldIntoLoop:
             else:
                 assert pattern.build is not None
                 value = pattern.build(counter or "_")
-            kwargs.append(cst.Arg(value, keyword=cst.Name(keyword), equal=_equal()))
+            kwargs.append(cst.Arg(value, keyword=cst.Name(keyword), equal=lit.tight_equal()))
         call = cst.Call(cst.parse_expression(blocks[0].model), kwargs)
         body: list[cst.BaseStatement] = []
         depth = fmt.INDENT * (1 + len(self._indent()) // len(fmt.INDENT))
@@ -569,10 +520,6 @@ class FoldIntoLoop:
             raise TransformError(
                 f"{self.source.name}, line {self.run.first_line}: the blocks share their lines with other statements"
             )
-
-
-def _equal() -> cst.AssignEqual:
-    return cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
 
 
 def fold_loop(text: str, first_line: int, last_line: int | None = None, *, name: str = "<script>") -> Change:

@@ -28,7 +28,6 @@ seen (a module-level one is added); a script that binds a needed module's name
 from __future__ import annotations
 
 import ast
-import copy
 import dataclasses
 from collections import Counter
 from typing import TYPE_CHECKING, Any
@@ -110,7 +109,7 @@ def insert_dump(
             known_links=known_links(point, classes),
             progress=progress or NO_PROGRESS,
         )
-        body = _reindent(writer.statements_text().lstrip("\n"), point.indent)
+        body = writer.statements_text(point.indent).lstrip("\n")
     if not body:
         raise NothingToInsert(
             f"{name}: nothing to insert: the script already creates the {selected} selected object"
@@ -142,21 +141,6 @@ def _counts(counts: Counter[str]) -> str:
 
 
 # -- where --------------------------------------------------------------------------------
-
-
-def _reindent(text: str, indent: str) -> str:
-    """``text`` written one level in (four spaces) moved to ``indent``; the values of a dump
-    are single-line literals, so every line that starts with four spaces is code."""
-    from dumpscript.script import layout as fmt
-
-    if indent == fmt.INDENT:
-        return text
-    out = []
-    for text_line in text.splitlines(keepends=True):
-        if text_line.startswith(fmt.INDENT):
-            text_line = indent + text_line[len(fmt.INDENT) :]
-        out.append(text_line)
-    return "".join(out)
 
 
 def _body_edit(source: Source, point: Point, body: str) -> TextEdit:
@@ -199,45 +183,27 @@ def _reuse(
     graph: Graph, plan: Plan, scope: Scope, blocks: dict[type[models.Model], list[Construct]], taken: frozenset[str]
 ) -> tuple[Existing, list[tuple[type[models.Model], int, Construct]]]:
     """The dumped objects that a block of the script already creates (a variable's block
-    gives them its name), as the names' input. Objects come targets first, so a reference
-    compares by the variable: until the numbering, only reused objects have a name."""
+    gives them its name), as the names' input: a block is the object when every keyword it
+    has equals the value the writer would write, and it has every keyword the writer cannot
+    leave out. Objects come targets first, so a reference compares by the variable: until the
+    numbering, only reused objects have a name."""
     from dumpscript.plan import Existing, Names
-    from dumpscript.writer import Arguments, RowReader, Scope
+    from dumpscript.writer import written_objects
 
-    if not blocks:
-        return Existing(taken=taken), []
     existing = Existing(provisional=True)
-    probe = Scope(scope.using)  # encoding values must not add imports to the script
-    probe.imports = copy.deepcopy(scope.imports)
-    reader = RowReader(graph, plan, Names(plan, existing))
-    arguments = Arguments(probe, graph, reader)
     reused: list[tuple[type[models.Model], int, Construct]] = []
-    for span in plan.spans:
-        if span.model not in blocks:
-            continue
-        for offset in range(span.start, span.stop, 1000):
-            for obj in reader.read(span.model, offset, min(offset + 1000, span.stop)):
-                full, _ = arguments.text(obj, frozenset(), all_fields=True)
-                short, _ = arguments.text(obj, obj.deferred, all_fields=False)
-                values = dict(_keyword(arg) for arg in full)
-                required = {_keyword(arg)[0] for arg in short}
-                for block in blocks[obj.model]:
-                    if block.used or not required <= block.keywords.keys() <= values.keys():
-                        continue
-                    if all(values[key] == value for key, value in block.keywords.items()):
-                        block.used = True
-                        rank = graph.by_model[obj.model].find(obj.pk)
-                        existing = existing.with_reused(obj.model, rank, block.var)
-                        reader.rename(Names(plan, existing))
-                        reused.append((obj.model, rank, block))
-                        break
+    names = lambda: Names(plan, existing)  # noqa: E731 (the names at the time each batch is read)
+    for obj in written_objects(graph, plan, scope, blocks, names):
+        values = {name: _dump_expression(text) for name, text in obj.keywords.items()}
+        for block in blocks[obj.model]:
+            if block.used or not obj.required <= block.keywords.keys() <= values.keys():
+                continue
+            if all(values[key] == value for key, value in block.keywords.items()):
+                block.used = True
+                existing = existing.with_reused(obj.model, obj.rank, block.var)
+                reused.append((obj.model, obj.rank, block))
+                break
     return dataclasses.replace(existing, taken=taken, provisional=False), reused
-
-
-def _keyword(argument: str) -> tuple[str, str]:
-    """``name=value`` → the name and the ``ast.dump`` of the value."""
-    name, _, value = argument.partition("=")
-    return name, _dump_expression(value)
 
 
 def _name_elements(source: Source, reused: list[tuple[str, Construct]]) -> list[TextEdit]:

@@ -78,6 +78,11 @@ def attribute(dotted: str) -> cst.BaseExpression:
     return node
 
 
+def tight_equal() -> cst.AssignEqual:
+    """The ``=`` of a keyword argument, without spaces (``name=value``)."""
+    return cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
+
+
 def call(
     func: cst.BaseExpression,
     args: Sequence[cst.BaseExpression] | None = None,
@@ -89,10 +94,7 @@ def call(
         cst.Arg(
             value=value,
             keyword=cst.Name(key),
-            equal=cst.AssignEqual(
-                whitespace_before=cst.SimpleWhitespace(""),
-                whitespace_after=cst.SimpleWhitespace(""),
-            ),
+            equal=tight_equal(),
         )
         for key, value in kwargs or []
     ]

@@ -5,6 +5,7 @@ from dumpscript.writer._rows import Obj, RowFilter, RowReader, Target
 from dumpscript.writer._scope import Scope
 from dumpscript.writer._script import ScriptWriter
 from dumpscript.writer._text import TextSink, import_module_of
+from dumpscript.writer._written import Written, written_objects
 
 __all__ = [
     "Arguments",
@@ -15,5 +16,7 @@ __all__ = [
     "ScriptWriter",
     "Target",
     "TextSink",
+    "Written",
     "import_module_of",
+    "written_objects",
 ]

@@ -39,6 +39,16 @@ def _parse_statements(source: str) -> list[cst.SimpleStatementLine | cst.BaseCom
     return list(cst.parse_module(source.lstrip("\n")).body)
 
 
+def _moved(text: str, indent: str) -> str:
+    """Statements written one level in (:data:`~dumpscript.script.layout.INDENT`) moved to
+    ``indent``: values are single-line literals, so every line that starts with the level is
+    code."""
+    level = len(fmt.INDENT)
+    return "".join(
+        indent + line[level:] if line.startswith(fmt.INDENT) else line for line in text.splitlines(keepends=True)
+    )
+
+
 class ScriptWriter:
     """Writes the script of a plan; each batch's rows are read again when it is written."""
 
@@ -131,10 +141,11 @@ class ScriptWriter:
                 units.append(Unit(len(section.deferred), "", 0, partial(self.objects.deferred, section.deferred)))
         return units
 
-    def statements_text(self) -> str:
-        """The text of the statements, without the script around them, indented one level
-        (:data:`_format.INDENT`): what an insertion into a script adds."""
-        return "".join(p if isinstance(p, str) else render_statement(p, fmt.INDENT) for p in self.statements())
+    def statements_text(self, indent: str = fmt.INDENT) -> str:
+        """The text of the statements, without the script around them, at ``indent`` (the
+        place of an insertion: the block it goes into)."""
+        text = "".join(p if isinstance(p, str) else render_statement(p, fmt.INDENT) for p in self.statements())
+        return text if indent == fmt.INDENT else _moved(text, indent)
 
     # -- the script ------------------------------------------------------------------------
 

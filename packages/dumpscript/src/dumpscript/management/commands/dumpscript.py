@@ -29,6 +29,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("args", nargs="*", metavar="app_label[.ModelName]")
+        self._output_arguments(parser.add_argument_group("where the script goes"))
+        self._selection_arguments(parser.add_argument_group("which rows"))
+        self._subset_arguments(parser.add_argument_group("what belongs to picked rows (--pks, --filter)"))
+        self._values_arguments(parser.add_argument_group("how the script creates the rows"))
+        self._insertion_arguments(parser.add_argument_group("insert into an existing script"))
+
+    @staticmethod
+    def _output_arguments(parser: Any) -> None:
         parser.add_argument(
             "-o",
             "--output",
@@ -42,6 +50,15 @@ class Command(BaseCommand):
         )
         parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="database to read from")
         parser.add_argument(
+            "--workers",
+            type=int,
+            choices=[1, 2],
+            help="processes that write a large script (default: 2 on a machine with several cores)",
+        )
+
+    @staticmethod
+    def _selection_arguments(parser: Any) -> None:
+        parser.add_argument(
             "-e",
             "--exclude",
             action="append",
@@ -49,7 +66,6 @@ class Command(BaseCommand):
             metavar="app_label[.ModelName]",
             help="leave out an app or model (repeat for more)",
         )
-        parser.add_argument("--keep-pks", action="store_true", help="write auto-increment primary keys too")
         parser.add_argument(
             "--natural-foreign",
             action="store_true",
@@ -69,6 +85,57 @@ class Command(BaseCommand):
             help="find objects of this model outside the selection by these unique fields when the script "
             "runs, instead of creating them (repeat for more models)",
         )
+        parser.add_argument("--pks", help="only these primary keys, comma separated (one app.Model label)")
+        parser.add_argument(
+            "--filter",
+            action="append",
+            default=[],
+            metavar="FIELD__LOOKUP=VALUE",
+            help="only the rows of the selected models that match this queryset lookup (repeat: all must "
+            "match); __in takes comma-separated values, __isnull true or false",
+        )
+        parser.add_argument(
+            "--limit", type=int, metavar="N", help="at most N rows of each selected model (the first by primary key)"
+        )
+
+    @staticmethod
+    def _subset_arguments(parser: Any) -> None:
+        parser.add_argument(
+            "--dependents",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="add the rows that belong to the selected ones (what a delete would cascade to, and the "
+            "relations --follow names); default: on when rows are picked with --pks or --filter",
+        )
+        parser.add_argument(
+            "--follow",
+            action="append",
+            default=[],
+            metavar="app.Model.relation",
+            help="also follow this reverse relation (accessor or related query name, e.g. shop.Customer.reviews)",
+        )
+        parser.add_argument(
+            "--no-follow",
+            action="append",
+            default=[],
+            metavar="app[.Model[.relation]]",
+            help="do not follow this reverse relation, nor into this model or app",
+        )
+        parser.add_argument(
+            "--depth", type=int, metavar="N", help="follow at most N reverse relations from the selected rows"
+        )
+        parser.add_argument(
+            "--preview",
+            "--plan",
+            dest="preview",
+            action="store_true",
+            help="print the rows the selection holds, as a tree of the relations followed and not followed; "
+            "write no script (counts and keys only: no row is read)",
+        )
+
+    @staticmethod
+    def _values_arguments(parser: Any) -> None:
+        parser.add_argument("--keep-pks", action="store_true", help="write auto-increment primary keys too")
         parser.add_argument(
             "--save-each",
             action="store_true",
@@ -96,54 +163,9 @@ class Command(BaseCommand):
             action="store_true",
             help="write every field, also those whose value is the one the model sets by default",
         )
-        parser.add_argument(
-            "--workers",
-            type=int,
-            choices=[1, 2],
-            help="processes that write a large script (default: 2 on a machine with several cores)",
-        )
-        parser.add_argument("--pks", help="only these primary keys, comma separated (one app.Model label)")
-        parser.add_argument(
-            "--filter",
-            action="append",
-            default=[],
-            metavar="FIELD__LOOKUP=VALUE",
-            help="only the rows of the selected models that match this queryset lookup (repeat: all must "
-            "match); __in takes comma-separated values, __isnull true or false",
-        )
-        parser.add_argument(
-            "--limit", type=int, metavar="N", help="at most N rows of each selected model (the first by primary key)"
-        )
-        parser.add_argument(
-            "--dependents",
-            action=argparse.BooleanOptionalAction,
-            default=None,
-            help="add the rows that belong to the selected ones (what a delete would cascade to, and the "
-            "relations --follow names); default: on when rows are picked with --pks or --filter",
-        )
-        parser.add_argument(
-            "--follow",
-            action="append",
-            default=[],
-            metavar="app.Model.relation",
-            help="also follow this reverse relation (accessor or related query name, e.g. shop.Customer.reviews)",
-        )
-        parser.add_argument(
-            "--no-follow",
-            action="append",
-            default=[],
-            metavar="app[.Model[.relation]]",
-            help="do not follow this reverse relation, nor into this model or app",
-        )
-        parser.add_argument(
-            "--depth", type=int, metavar="N", help="follow at most N reverse relations from the selected rows"
-        )
-        parser.add_argument(
-            "--plan",
-            action="store_true",
-            help="print the rows the selection holds, as a tree of the relations followed and not followed; "
-            "write no script (counts and keys only: no row is read)",
-        )
+
+    @staticmethod
+    def _insertion_arguments(parser: Any) -> None:
         parser.add_argument(
             "--into",
             metavar="SCRIPT",
@@ -201,10 +223,10 @@ class Command(BaseCommand):
             raise CommandError("--at and --dry-run go with --into SCRIPT")
         if options["force"] and not output:
             raise CommandError("--force goes with --output FILE")
-        if options["plan"] and (options["into"] or output):
-            raise CommandError("--plan prints the selection and writes no script: drop --output and --into")
+        if options["preview"] and (options["into"] or output):
+            raise CommandError("--preview prints the selection and writes no script: drop --output and --into")
         try:
-            if options["plan"]:
+            if options["preview"]:
                 self.stdout.write(preview_subset(*labels, options=dump_options).text(), ending="")
             elif options["into"]:
                 self._insert(Path(options["into"]), labels, dump_options, options)
