@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.db import DatabaseError
@@ -39,6 +40,31 @@ def failed(ls: DumpscriptServer, error: Exception) -> dict[str, Any]:
         message = f"cannot use the database: {message}"
     ls.tell(f"dumpscript: {message}", kind(error))
     return {"error": message}
+
+
+Edit = Callable[[], Awaitable[tuple[types.WorkspaceEdit, str]]]
+"""A feature's change of a document: the workspace edit and its summary."""
+
+
+async def resolved(ls: DumpscriptServer, action: types.CodeAction, edit: Edit) -> types.CodeAction:
+    """A code action with its edit (resolved when the user picks it); an expected error is
+    told, and the action comes back without an edit."""
+    try:
+        action.edit, _ = await edit()
+    except EXPECTED as error:
+        ls.tell(f"dumpscript: {describe(error)}", kind(error))
+    return action
+
+
+async def applied(ls: DumpscriptServer, edit: Edit) -> dict[str, Any]:
+    """A command's change, applied by the client: ``{"applied", "summary"}``, or the error's
+    ``{"error"}`` (told to the user)."""
+    try:
+        workspace_edit, summary = await edit()
+    except EXPECTED as error:
+        return failed(ls, error)
+    result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=workspace_edit, label=summary))
+    return {"applied": result.applied, "summary": summary}
 
 
 def kind(error: Exception) -> types.MessageType:

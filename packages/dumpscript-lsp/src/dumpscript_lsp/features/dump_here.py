@@ -15,14 +15,14 @@ from dumpscript.transforms import Source, insert_dump
 from dumpscript_lsp.base import DumpscriptServer
 from dumpscript_lsp.documents import lines_of, to_offset
 from dumpscript_lsp.features._common import (
-    EXPECTED,
+    applied,
     argument,
     counts,
     describe,
     dump_options,
     failed,
-    kind,
     project_ready,
+    resolved,
 )
 from dumpscript_lsp.features.checks import looks_like_script
 from dumpscript_lsp.project import ProjectUnavailable
@@ -173,12 +173,8 @@ async def _change(
 async def resolve(ls: DumpscriptServer, action: types.CodeAction) -> types.CodeAction:
     data = action.data
     assert isinstance(data, dict)
-    try:
-        options = DumpOptions(limit=ls.row_limit)
-        action.edit, _ = await _change(ls, data["uri"], data["line"], data["label"], options)
-    except EXPECTED as error:
-        ls.tell(f"dumpscript: {error}", kind(error))
-    return action
+    options = DumpOptions(limit=ls.row_limit)
+    return await resolved(ls, action, lambda: _change(ls, data["uri"], data["line"], data["label"], options))
 
 
 async def cmd_dump_model(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
@@ -186,15 +182,12 @@ async def cmd_dump_model(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any
     selection (:func:`~dumpscript_lsp.features._common.dump_options`: ``limit``, ``filter``,
     ``anonymize``…): insert the rows into the document and apply the edit."""
     args = argument(arguments)
-    try:
+
+    async def edit() -> tuple[types.WorkspaceEdit, str]:
         options = dump_options(args, limit=ls.row_limit)
-        edit, summary = await _change(
-            ls, args["uri"], args.get("line"), args["label"], options, args.get("progressToken")
-        )
-    except EXPECTED as error:
-        return failed(ls, error)
-    result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=summary))
-    return {"applied": result.applied, "summary": summary}
+        return await _change(ls, args["uri"], args.get("line"), args["label"], options, args.get("progressToken"))
+
+    return await applied(ls, edit)
 
 
 async def cmd_dump_model_here(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:

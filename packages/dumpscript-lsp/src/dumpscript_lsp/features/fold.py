@@ -8,11 +8,10 @@ from typing import Any
 
 from lsprotocol import types
 
-from dumpscript import DumpscriptError
 from dumpscript.transforms import Run, Source, TransformError, fold_loop, select_run
 from dumpscript_lsp.base import DumpscriptServer
 from dumpscript_lsp.documents import lines_of
-from dumpscript_lsp.features._common import argument, failed
+from dumpscript_lsp.features._common import applied, argument, resolved
 
 KIND = "refactor.rewrite.dumpscript.fold"
 
@@ -67,35 +66,22 @@ def _action(source: Source, uri: str, version: int | None, first: int, last: int
     )
 
 
-async def resolve(ls: DumpscriptServer, action: types.CodeAction) -> types.CodeAction:
-    data = action.data
-    assert isinstance(data, dict)
-    uri = data["uri"]
+async def _edit(ls: DumpscriptServer, uri: str, first: int, last: int) -> tuple[types.WorkspaceEdit, str]:
     source, version = ls.document(uri)
     text, name = source.text, source.name
     loop = asyncio.get_running_loop()
-    try:
-        change = await loop.run_in_executor(None, lambda: fold_loop(text, data["first"], data["last"], name=name))
-    except DumpscriptError as error:
-        ls.tell(f"dumpscript: {error}", types.MessageType.Error)
-        return action
-    action.edit = ls.workspace_edit(uri, version, ls.edits(source, change.edits))
-    return action
+    change = await loop.run_in_executor(None, lambda: fold_loop(text, first, last, name=name))
+    return ls.workspace_edit(uri, version, ls.edits(source, change.edits)), change.summary
+
+
+async def resolve(ls: DumpscriptServer, action: types.CodeAction) -> types.CodeAction:
+    data = action.data
+    assert isinstance(data, dict)
+    return await resolved(ls, action, lambda: _edit(ls, data["uri"], data["first"], data["last"]))
 
 
 async def cmd_fold(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
     """``{"uri", "first", "last"}`` (1-based lines): fold the run there and apply the edit."""
     args = argument(arguments)
-    uri = args["uri"]
-    source, version = ls.document(uri)
-    text, name = source.text, source.name
-    loop = asyncio.get_running_loop()
-    try:
-        change = await loop.run_in_executor(
-            None, lambda: fold_loop(text, int(args["first"]), int(args.get("last", args["first"])), name=name)
-        )
-    except DumpscriptError as error:
-        return failed(ls, error)
-    edit = ls.workspace_edit(uri, version, ls.edits(source, change.edits))
-    result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=change.summary))
-    return {"applied": result.applied, "summary": change.summary}
+    first = int(args["first"])
+    return await applied(ls, lambda: _edit(ls, args["uri"], first, int(args.get("last", first))))

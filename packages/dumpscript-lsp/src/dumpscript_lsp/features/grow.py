@@ -17,7 +17,7 @@ from dumpscript.transforms.grow_loop import generated_after
 from dumpscript_lsp.base import DumpscriptServer
 from dumpscript_lsp.documents import lines_of
 from dumpscript_lsp.features import fold
-from dumpscript_lsp.features._common import EXPECTED, argument, failed, project_ready
+from dumpscript_lsp.features._common import applied, argument, project_ready, resolved
 
 KIND = "refactor.rewrite.dumpscript.grow"
 GROW_TO = 1000
@@ -116,18 +116,15 @@ def _whole(before: str, after: str) -> TextEdit:
 async def resolve(ls: DumpscriptServer, action: types.CodeAction) -> types.CodeAction:
     data = action.data
     assert isinstance(data, dict)
-    uri = data["uri"]
-    source, version = ls.document(uri)
-    text, name = source.text, source.name
-    try:
-        change = await ls.django.run(
-            lambda: _grow(text, name, data["first"], data["last"], data["count"], bool(data.get("fold")))
-        )
-    except EXPECTED as error:
-        ls.tell(f"dumpscript: {error}", types.MessageType.Error)
-        return action
-    action.edit = ls.workspace_edit(uri, version, ls.edits(source, change.edits))
-    return action
+    first, last, count, folding = data["first"], data["last"], data["count"], bool(data.get("fold"))
+
+    async def edit() -> tuple[types.WorkspaceEdit, str]:
+        source, version = ls.document(data["uri"])
+        text, name = source.text, source.name
+        change = await ls.django.run(lambda: _grow(text, name, first, last, count, folding))
+        return ls.workspace_edit(data["uri"], version, ls.edits(source, change.edits)), change.summary
+
+    return await resolved(ls, action, edit)
 
 
 async def cmd_grow(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
@@ -135,17 +132,15 @@ async def cmd_grow(ls: DumpscriptServer, *arguments: Any) -> dict[str, Any]:
     (a loop over captured rows keeps them and makes up the rest) and apply the edit."""
     args = argument(arguments)
     uri = args["uri"]
-    source, version = ls.document(uri)
-    text, name = source.text, source.name
-    try:
+
+    async def edit() -> tuple[types.WorkspaceEdit, str]:
+        source, version = ls.document(uri)
         project = await ls.django.wait()
-        grow = partial(grow_loop, text, int(args["line"]), int(args["count"]), name=name)
+        grow = partial(grow_loop, source.text, int(args["line"]), int(args["count"]), name=source.name)
         # A loop over captured rows needs the project (the fields' types); a range(N) loop does not.
         change = await (
             ls.django.run(grow) if project.ready else asyncio.get_running_loop().run_in_executor(None, grow)
         )
-    except EXPECTED as error:
-        return failed(ls, error)
-    edit = ls.workspace_edit(uri, version, ls.edits(source, change.edits))
-    result = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=change.summary))
-    return {"applied": result.applied, "summary": change.summary}
+        return ls.workspace_edit(uri, version, ls.edits(source, change.edits)), change.summary
+
+    return await applied(ls, edit)
