@@ -5,13 +5,18 @@ running the script's imports; what it creates is read the same way wherever it i
 from __future__ import annotations
 
 import ast
+import re
 import sys
 
 import pytest
 
+from conftest import Databases, dump, write
+from dumpscript import load_script
+
 from dumpscript.load import created_models
 from dumpscript.script.models import ModelNames
 from dumpscript.transforms import grow_loop
+from testproject import sample
 from testproject.testapp import models as m
 
 # A module that does not exist: running the script's imports would fail on it, and a module
@@ -86,3 +91,18 @@ def test_growing_a_table_reads_its_values_and_model_without_running_the_script()
         "from testproject.testapp.models import Author\n\nfake = Faker("
     )
     assert "dumpscript_no_such_module" not in sys.modules
+
+
+def test_a_script_records_the_rows_it_creates_and_an_older_one_says_them_in_its_docstring(dbs: Databases) -> None:
+    from dumpscript.load._header import announced_rows
+
+    sample.fill("default")
+    text = dump("testapp")
+    script = write(dbs, text)
+    recorded = announced_rows(script)
+    assert text.count("\nROWS = {") == 1 and recorded["testapp.Book_tags"] > 0
+    result = load_script(script, using="other")
+    assert recorded == {label: count for label, count in result.created.items() if count}
+    # a script written before ROWS was recorded: its docstring's count lines
+    older = write(dbs, re.sub(r"\n# The rows this script creates.*?\n\}\n", "\n", text, flags=re.S), "older_data.py")
+    assert "ROWS = " not in older.read_text() and announced_rows(older) == recorded

@@ -28,10 +28,12 @@ from dumpscript.writer._text import (
     MAIN,
     MIGRATIONS_COMMENT,
     PREAMBLE,
+    ROWS_COMMENT,
     RUN_DOC,
     SAVE_RAW,
     TextSink,
     migrations_text,
+    rows_text,
 )
 
 
@@ -242,10 +244,13 @@ class ScriptWriter:
         if helpers:
             helpers[0] = helpers[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
             run = run.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-        recorded = _parse_statements(migrations_text(self.migrations)) if self.migrations is not None else []
-        if recorded:
+        recorded = []
+        if self.migrations is not None:
+            recorded = _parse_statements(migrations_text(self.migrations) + rows_text(self.created()))
             lead = [cst.EmptyLine(), cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(MIGRATIONS_COMMENT))]
             recorded[0] = recorded[0].with_changes(leading_lines=lead)
+            rows = [cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(ROWS_COMMENT))]
+            recorded[-1] = recorded[-1].with_changes(leading_lines=rows)
         main = _parse_statements(MAIN)
         main[0] = main[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
         code = cst.Module(body=[self.docstring(), *head, *preamble, *late, *helpers, run, *recorded, *main]).code

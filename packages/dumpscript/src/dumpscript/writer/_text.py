@@ -79,6 +79,19 @@ if __name__ == "__main__":
 MIGRATIONS_COMMENT = "# The migrations each app was at in the database this script was written from."
 
 
+ROWS_COMMENT = "# The rows this script creates, per model (what loadscript counts its progress against)."
+
+
+def rows_text(counts: dict[str, int]) -> str:
+    """The statement that records the rows a script creates per model label, links included
+    (the comment :data:`ROWS_COMMENT` goes above it); one per line when they do not fit one."""
+    entries = [f"{lit.string_text(label)}: {count}" for label, count in sorted(counts.items())]
+    single = f"ROWS = {{{', '.join(entries)}}}"
+    if len(single) <= fmt.MAX_WIDTH:
+        return f"{single}\n"
+    return "ROWS = {\n" + "".join(f"{fmt.INDENT}{entry},\n" for entry in entries) + "}\n"
+
+
 def migrations_text(state: dict[str, list[str]]) -> str:
     """The statement that records the migration state a script was written at (the comment
     :data:`MIGRATIONS_COMMENT` goes above it)."""
