@@ -12,7 +12,6 @@ import pytest
 
 from conftest import Databases, dump, write
 from dumpscript import load_script
-
 from dumpscript.load import created_models
 from dumpscript.script.models import ModelNames
 from dumpscript.transforms import grow_loop
