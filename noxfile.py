@@ -14,18 +14,25 @@ PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 CORE = "packages/dumpscript"
 LSP = "packages/dumpscript-lsp"
 
-# (Python, Django) pairs the package supports; Django 6 needs Python 3.12+.
+# The versions the package supports, from one place: its classifiers.
+_CLASSIFIERS = nox.project.load_toml(ROOT / CORE / "pyproject.toml")["project"]["classifiers"]
+PYTHONS = [c.rsplit(" ", 1)[1] for c in _CLASSIFIERS if c.startswith("Programming Language :: Python :: 3.")]
+DJANGOS = [c.rsplit(" ", 1)[1] for c in _CLASSIFIERS if c.startswith("Framework :: Django :: ")]
+_DJANGO_PYTHONS = {"4.2": ("3.8", "3.12"), "5.2": ("3.10", "3.13"), "6.1": ("3.12", "3.14")}
+"""The Pythons each Django release supports (Django's own table; 6.x needs Python 3.12+)."""
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
 MATRIX = [
-    ("3.10", "4.2"),
-    ("3.11", "4.2"),
-    ("3.12", "4.2"),
-    ("3.10", "5.2"),
-    ("3.11", "5.2"),
-    ("3.12", "5.2"),
-    ("3.13", "5.2"),
-    ("3.12", "6.1"),
-    ("3.13", "6.1"),
+    (python, django)
+    for django in DJANGOS
+    for python in PYTHONS
+    if _version(_DJANGO_PYTHONS[django][0]) <= _version(python) <= _version(_DJANGO_PYTHONS[django][1])
 ]
+"""(Python, Django) pairs the package supports."""
 DEFAULT = ("3.11", "5.2")
 CORNERS = [("3.10", "4.2"), ("3.13", "6.1")]
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS
 
 from dumpscript.errors import SelectionError
+
+__all__ = ["DumpOptions", "check_database", "options_from", "parse_filters", "parse_lookups", "parse_pks"]
 
 _NEXT_LOOKUP = re.compile(r",\s*(?=\w+=)")
 """Where one lookup of ``"pk__in=1,2, status=open"`` ends: a comma before ``name=``."""
@@ -126,3 +128,39 @@ class DumpOptions:
     closure does not follow into. The most specific rule wins."""
     depth: int | None = None
     """At most this many reverse hops from the selected rows (None: no limit)."""
+
+
+def parse_lookups(specs: Sequence[str]) -> dict[str, Sequence[str]]:
+    """``["auth.User=email", "shop.Shop=name,city"]`` → ``{"auth.User": ["email"], ...}``."""
+    lookups: dict[str, Sequence[str]] = {}
+    for spec in specs:
+        label, _, names = spec.partition("=")
+        lookups[label.strip()] = [name.strip() for name in names.split(",") if name.strip()]
+    return lookups
+
+
+def options_from(**given: Any) -> DumpOptions:
+    """The one way a front end (the command, the language server) turns what a user typed into
+    :class:`DumpOptions`: ``filter`` as a dictionary, a list of ``field__lookup=value`` or one
+    text of them; ``pks`` as a list or a comma-separated text; ``lookups`` as a dictionary or
+    ``app.Model=field,field`` specs; the database checked (once settings are configured); ``None`` values left at their
+    defaults. Raises :class:`~dumpscript.errors.SelectionError` naming what it cannot read."""
+    filter_ = given.get("filter")
+    if filter_ is not None and not isinstance(filter_, dict):
+        given["filter"] = parse_filters(filter_) or None
+    pks = given.get("pks")
+    if isinstance(pks, str):
+        given["pks"] = parse_pks(pks)
+    lookups = given.get("lookups")
+    if lookups is not None and not isinstance(lookups, dict):
+        given["lookups"] = parse_lookups(lookups)
+    known = {f.name for f in fields(DumpOptions)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise TypeError(f"DumpOptions has no option {unknown[0]!r}")
+    from django.conf import settings
+
+    options = DumpOptions(**{name: value for name, value in given.items() if value is not None})
+    if settings.configured:  # else there is no database to name yet (an editor before its project)
+        check_database(options.using)
+    return options

@@ -77,17 +77,14 @@ def kind(error: Exception) -> types.MessageType:
 def dump_options(args: dict[str, Any], **defaults: Any) -> Any:
     """The :class:`~dumpscript.DumpOptions` a dump command's argument asks for: ``limit``,
     ``filter`` (a dictionary of lookups, a list of ``field__lookup=value``, or one text of
-    them), ``pks``, ``anonymize``, ``follow``, ``noFollow``, ``depth``."""
-    from dumpscript import DumpOptions
-    from dumpscript.options import parse_filters
+    them), ``pks``, ``anonymize``, ``follow``, ``noFollow``, ``depth``
+    (:func:`dumpscript.options.options_from`, as the command line)."""
+    from dumpscript.options import options_from
 
-    filter_ = args.get("filter")
-    if filter_ is not None and not isinstance(filter_, dict):
-        filter_ = parse_filters(filter_)
     limit = args.get("limit", defaults.get("limit"))
-    return DumpOptions(
+    return options_from(
         limit=int(limit) if limit else None,
-        filter=filter_ or None,
+        filter=args.get("filter"),
         pks=args.get("pks"),
         anonymize=bool(args.get("anonymize")),
         follow=tuple(args.get("follow") or ()),

@@ -173,7 +173,7 @@ async def _change(
 async def resolve(ls: DumpscriptServer, action: types.CodeAction) -> types.CodeAction:
     data = action.data
     assert isinstance(data, dict)
-    options = DumpOptions(limit=ls.row_limit)
+    options = dump_options({}, limit=ls.row_limit)
     return await resolved(ls, action, lambda: _change(ls, data["uri"], data["line"], data["label"], options))
 
 

@@ -82,7 +82,7 @@ class Graph:
         """How keys are read (:class:`~dumpscript.meta.keys.KeyColumns`)."""
         self.by_value: dict[tuple[Model, str], dict[Any, Any]] = {}
         """``(model, field attname) → {value: primary key or None}`` for references by a field."""
-        _Closure(self).run()
+        _Fill(self).run()
 
     # -- objects ---------------------------------------------------------------------------
 
@@ -104,11 +104,11 @@ class Graph:
                 self.families[root].append(objects)
         return self.by_model[model]
 
-    def add(self, model: Model, keys: Keys, *, outside: bool, named: bool) -> None:
+    def add(self, model: Model, keys: Keys, *, outside: bool, referenced: bool) -> None:
         """Add objects of ``model``; for a child whose rows have other keys in an ancestor's
         table, read those keys, and take over the rows that objects of that ancestor held."""
         objects = self.objects_of(model)
-        objects.add(keys, outside=outside, named=named)
+        objects.add(keys, outside=outside, referenced=referenced)
         for root, name in other_roots(model):
             alias = objects.aliases.setdefault(root, {})
             there = []
@@ -263,7 +263,7 @@ class Graph:
                 yield ref.name, concrete_of(model), pk
 
 
-class _Closure:
+class _Fill:
     """Fills a :class:`Graph`: the selected rows, their many-to-many links, then the rows they
     point at until nothing points outside the set; the lookups last."""
 
@@ -305,7 +305,7 @@ class _Closure:
             self.progress.advance(label, len(chunk))
             keys = found.keys()
             if len(keys):
-                self.graph.add(model, keys, outside=False, named=False)
+                self.graph.add(model, keys, outside=False, referenced=False)
 
     def _selected_keys(self, model: Model) -> Iterator[Any]:
         """The keys of the selected rows of ``model``: those the closure found, else read."""
@@ -326,7 +326,7 @@ class _Closure:
                     for earlier in family[:number]:
                         rank = earlier.rank(root, key)
                         if rank >= 0:
-                            earlier.named[rank] = 1
+                            earlier.referenced[rank] = 1
                             self.model_succ[objects.model].add(earlier.model)
                             break
 
@@ -337,7 +337,7 @@ class _Closure:
         found = self.find(model, key)
         if found is not None:
             objects, rank = found
-            objects.named[rank] = 1
+            objects.referenced[rank] = 1
             if source is not None:
                 self.model_succ[source].add(objects.model)
         elif (model, key) not in self.dangling:
@@ -382,7 +382,7 @@ class _Closure:
                 found = self.find(source_model, source_pk)
                 if found is None or found[0].outside[found[1]]:
                     continue
-                found[0].named[found[1]] = 1
+                found[0].referenced[found[1]] = 1
                 sources.append(source_pk)
                 targets.append(target_pk)
                 if keep:
@@ -458,18 +458,18 @@ class _Closure:
             else:  # a new row, or another child of a parent row that a sibling object creates
                 plain.append(key)
         if plain:
-            self.graph.add(model, sorted_keys(plain), outside=True, named=True)
+            self.graph.add(model, sorted_keys(plain), outside=True, referenced=True)
         for index, by_flag in upgrades.items():
             family[index].remove({key for keys in by_flag.values() for key in keys})
             for flag, moved in by_flag.items():
-                self.graph.add(model, sorted_keys(moved), outside=bool(flag), named=True)
+                self.graph.add(model, sorted_keys(moved), outside=bool(flag), referenced=True)
         for key in keys:
             if key not in present:
                 self.dangling.add((model, key))
                 continue
             target = self.find(model, key)
             assert target is not None
-            target[0].named[target[1]] = 1
+            target[0].referenced[target[1]] = 1
             for source in by_key[key]:
                 self.model_succ[source].add(target[0].model)
 

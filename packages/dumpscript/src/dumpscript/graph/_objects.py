@@ -15,12 +15,12 @@ class Objects:
     """The objects of one model: sorted primary keys (their *ranks* number the objects) and,
     per object, whether a statement refers to it and whether it is outside the selection."""
 
-    __slots__ = ("aliases", "keys", "model", "named", "outside", "unscanned")
+    __slots__ = ("aliases", "keys", "model", "outside", "referenced", "unscanned")
 
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
         self.keys: Keys = array("q")
-        self.named = bytearray()
+        self.referenced = bytearray()
         """1 for an object that a later statement refers to (it gets a variable)."""
         self.outside = bytearray()
         """1 for an object included only because a selected object points at it."""
@@ -33,24 +33,24 @@ class Objects:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def add(self, keys: Keys, outside: bool, named: bool) -> None:
+    def add(self, keys: Keys, outside: bool, referenced: bool) -> None:
         """Merge sorted ``keys`` (none of them present) into the objects."""
         if not len(keys):
             return
-        flag, mark = int(outside), int(named)
+        flag, mark = int(outside), int(referenced)
         if not len(self.keys):
             merged: Keys = keys
-            self.named = bytearray([mark]) * len(keys)
+            self.referenced = bytearray([mark]) * len(keys)
             self.outside = bytearray([flag]) * len(keys)
         else:
             rows = heapq.merge(
-                zip(self.keys, self.named, self.outside, strict=True),
+                zip(self.keys, self.referenced, self.outside, strict=True),
                 ((key, mark, flag) for key in keys),
                 key=lambda row: sort_key(row[0]),
             )
-            new_keys, new_named, new_outside = zip(*rows, strict=True)
+            new_keys, new_referenced, new_outside = zip(*rows, strict=True)
             merged = sorted_keys(new_keys)
-            self.named, self.outside = bytearray(new_named), bytearray(new_outside)
+            self.referenced, self.outside = bytearray(new_referenced), bytearray(new_outside)
         self.keys = merged
         self.unscanned.append(keys)
 
@@ -67,7 +67,7 @@ class Objects:
     def remove(self, keys: set[Any]) -> None:
         kept = [rank for rank, key in enumerate(self.keys) if key not in keys]
         self.keys = sorted_keys([self.keys[rank] for rank in kept])
-        self.named = bytearray(self.named[rank] for rank in kept)
+        self.referenced = bytearray(self.referenced[rank] for rank in kept)
         self.outside = bytearray(self.outside[rank] for rank in kept)
         self.unscanned = [[key for key in chunk if key not in keys] for chunk in self.unscanned]
         for alias in self.aliases.values():

@@ -70,7 +70,7 @@ class Plan:
 
     def referenced(self, objects: Objects, rank: int) -> bool:
         """A later statement refers to the object: it gets a variable."""
-        return bool(objects.named[rank]) or (objects.model, rank) in self.deferred_names
+        return bool(objects.referenced[rank]) or (objects.model, rank) in self.deferred_names
 
     def match_fields(self, model: Model) -> tuple[str, ...]:
         return self.matches.get(model, ())

@@ -235,7 +235,7 @@ class ObjectStatements:
         for rank, row in self.reader.rows(objects, start, min(start + BATCH, span.stop)):
             advance(label)
             args = write(row)
-            if objects.named[rank]:
+            if objects.referenced[rank]:
                 var = self.names.var(model, rank)
                 statements.append(lead() + call_text(f"{var} = {cls}", args))
                 elements.append(f"{fmt.INDENT * 2}{var},\n")

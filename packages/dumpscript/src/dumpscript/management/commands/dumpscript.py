@@ -7,7 +7,6 @@ import difflib
 import io
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from dumpscript import DumpOptions, DumpscriptError, preview_subset, write_scrip
 from dumpscript._api import write_stream
 from dumpscript._progress import Progress
 from dumpscript.files import write_atomic
-from dumpscript.options import check_database, parse_filters, parse_pks
+from dumpscript.options import options_from
 
 
 class Command(BaseCommand):
@@ -183,37 +182,30 @@ class Command(BaseCommand):
         )
 
     def handle(self, *labels: str, **options: Any) -> None:
-        lookups: dict[str, Sequence[str]] = {}
-        for spec in options["lookup"]:
-            label, _, fields = spec.partition("=")
-            lookups[label.strip()] = [name.strip() for name in fields.split(",") if name.strip()]
         try:
-            filters = parse_filters(options["filter"]) or None
-            pks = parse_pks(options["pks"]) if options["pks"] is not None else None
-            check_database(options["database"])
+            dump_options = options_from(
+                using=options["database"],
+                exclude=options["exclude"],
+                keep_pks=options["keep_pks"],
+                natural_foreign=options["natural_foreign"],
+                use_default_manager=options["default_manager"],
+                pks=options["pks"],
+                limit=options["limit"],
+                workers=options["workers"],
+                save_each=options["save_each"],
+                all_fields=options["all_fields"],
+                upsert=options["upsert"],
+                anonymize=options["anonymize"],
+                strict=options["strict"],
+                lookups=options["lookup"],
+                filter=options["filter"],
+                dependents=options["dependents"],
+                follow=options["follow"],
+                no_follow=options["no_follow"],
+                depth=options["depth"],
+            )
         except DumpscriptError as error:
             raise CommandError(str(error)) from None
-        dump_options = DumpOptions(
-            using=options["database"],
-            exclude=options["exclude"],
-            keep_pks=options["keep_pks"],
-            natural_foreign=options["natural_foreign"],
-            use_default_manager=options["default_manager"],
-            pks=pks,
-            limit=options["limit"],
-            workers=options["workers"],
-            save_each=options["save_each"],
-            all_fields=options["all_fields"],
-            upsert=options["upsert"],
-            anonymize=options["anonymize"],
-            strict=options["strict"],
-            lookups=lookups,
-            filter=filters,
-            dependents=options["dependents"],
-            follow=options["follow"],
-            no_follow=options["no_follow"],
-            depth=options["depth"],
-        )
         output = options["output"]
         stream: Any = getattr(self.stderr, "_out", sys.stderr)  # the stream under Django's wrapper
         progress = Progress.for_terminal(stream, options["verbosity"])
