@@ -4,7 +4,6 @@ and the ``dumpscript.growLoop`` command. Needs the Django project (the fields' t
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import re
 from functools import partial
@@ -12,8 +11,8 @@ from typing import Any
 
 from lsprotocol import types
 
+from dumpscript.script.walk import generated_after, loop_at, table_of
 from dumpscript.transforms import Change, Source, TextEdit, TransformError, fold_loop, grow_loop
-from dumpscript.transforms.grow_loop import generated_after
 from dumpscript_lsp.base import DumpscriptServer
 from dumpscript_lsp.documents import lines_of
 from dumpscript_lsp.features import fold
@@ -68,24 +67,19 @@ def _table_loop(source: Source, line: int) -> tuple[int, int] | None:
         return None
     try:
         source.focus([(line, line)])
-        loops = [n for n in ast.walk(source.tree) if isinstance(n, ast.For) and n.lineno <= line <= (n.end_lineno or 0)]
-        if not loops:
+        found = loop_at(source.tree, line)
+        if found is None:
             return None
-        loop = max(loops, key=lambda node: node.lineno)
-        source.focus([(loop.lineno, (loop.end_lineno or loop.lineno) + 1)])  # and the statement after it
-        tree = source.tree
+        source.focus([(found.lineno, (found.end_lineno or found.lineno) + 1)])  # and the statement after it
+        loop = loop_at(source.tree, found.lineno)
     except TransformError:
         return None
-    for node in ast.walk(tree):
-        if isinstance(node, ast.For) and node.lineno == loop.lineno:
-            iterable = node.iter
-            if isinstance(iterable, ast.Call) and getattr(iterable.func, "id", "") == "enumerate" and iterable.args:
-                iterable = iterable.args[0]
-            if isinstance(iterable, ast.List) and iterable.elts:
-                grown = generated_after(tree, node)  # range(captured, N) after it: N objects now
-                made = grown.iter.args[-1].value if grown is not None else len(iterable.elts)  # type: ignore[attr-defined]
-                return node.lineno, made
-    return None
+    table = table_of(loop) if loop is not None else None
+    if loop is None or table is None or not table.elts:
+        return None
+    grown = generated_after(source.tree, loop)  # range(captured, N) after it: N objects now
+    made = grown.iter.args[-1].value if grown is not None else len(table.elts)  # type: ignore[attr-defined]
+    return loop.lineno, made
 
 
 def _grow(text: str, name: str, first: int, last: int, count: int, folding: bool) -> Change:

@@ -26,12 +26,15 @@ __all__ = [
     "bound_names",
     "bulk_create_list",
     "constructs",
+    "generated_after",
     "insertion_point",
     "known_links",
     "loaded_names",
+    "loop_at",
     "module_imports",
     "names_in_scope",
     "sub_bodies",
+    "table_of",
     "targets",
 ]
 
@@ -389,3 +392,37 @@ def names_in_scope(source: Source, line: int) -> tuple[set[str], set[str]]:
         }:
             reusable.add(name)
     return names, reusable
+
+
+def loop_at(tree: ast.Module, line: int) -> ast.For | None:
+    """The innermost ``for`` loop that holds ``line``."""
+    loops = [n for n in ast.walk(tree) if isinstance(n, ast.For) and n.lineno <= line <= (n.end_lineno or n.lineno)]
+    return max(loops, key=lambda node: node.lineno) if loops else None
+
+
+def table_of(loop: ast.For) -> ast.List | None:
+    """The rows of a loop over a table, ``for ... in [rows]`` or ``for i, ... in
+    enumerate([rows])``; None for any other loop."""
+    iterable = loop.iter
+    if isinstance(iterable, ast.Call) and getattr(iterable.func, "id", "") == "enumerate" and iterable.args:
+        iterable = iterable.args[0]
+    return iterable if isinstance(iterable, ast.List) else None
+
+
+def generated_after(tree: ast.Module, loop: ast.For) -> ast.For | None:
+    """The ``for i in range(captured, N)`` loop that a grow added right after a table loop."""
+    if table_of(loop) is None:
+        return None
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and loop in body:
+            index = body.index(loop)
+            after = body[index + 1] if index + 1 < len(body) else None
+            if (
+                isinstance(after, ast.For)
+                and isinstance(after.iter, ast.Call)
+                and getattr(after.iter.func, "id", "") == "range"
+                and len(after.iter.args) == 2
+            ):
+                return after
+    return None

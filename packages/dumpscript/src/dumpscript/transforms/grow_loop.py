@@ -16,6 +16,7 @@ import re
 
 from dumpscript.errors import TransformError
 from dumpscript.script.source import Change, Source, TextEdit, apply_edits
+from dumpscript.script.walk import generated_after, loop_at
 
 
 class GrowLoop:
@@ -24,14 +25,10 @@ class GrowLoop:
     def __init__(self, source: Source, line: int, seed: int = 0) -> None:
         self.source = source
         self.seed = seed
-        loops = [
-            node
-            for node in ast.walk(source.tree)
-            if isinstance(node, ast.For) and node.lineno <= line <= (node.end_lineno or node.lineno)
-        ]
-        if not loops:
+        loop = loop_at(source.tree, line)
+        if loop is None:
             raise TransformError(f"{source.name}, line {line}: no for loop here")
-        self.loop = max(loops, key=lambda node: node.lineno)
+        self.loop = loop
         grown = generated_after(source.tree, self.loop)
         if grown is not None:  # a table grown before: change how far its generated loop goes
             self.loop = grown
@@ -95,32 +92,6 @@ class GrowLoop:
             ):
                 return node.func.value.id
         return None
-
-
-def _is_table(loop: ast.For) -> bool:
-    """``for ... in [rows]`` or ``for i, ... in enumerate([rows])``."""
-    iterable = loop.iter
-    if isinstance(iterable, ast.Call) and getattr(iterable.func, "id", "") == "enumerate" and iterable.args:
-        iterable = iterable.args[0]
-    return isinstance(iterable, ast.List)
-
-
-def generated_after(tree: ast.Module, loop: ast.For) -> ast.For | None:
-    """The ``for i in range(captured, N)`` loop that a grow added right after a table loop."""
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if isinstance(body, list) and loop in body:
-            index = body.index(loop)
-            after = body[index + 1] if index + 1 < len(body) else None
-            if (
-                isinstance(after, ast.For)
-                and isinstance(after.iter, ast.Call)
-                and getattr(after.iter.func, "id", "") == "range"
-                and len(after.iter.args) == 2
-                and _is_table(loop)
-            ):
-                return after
-    return None
 
 
 def grow_loop(text: str, line: int, count: int, *, name: str = "<script>", seed: int = 0) -> Change:
