@@ -102,6 +102,10 @@ def test_a_script_records_the_rows_it_creates_and_an_older_one_says_them_in_its_
     assert text.count("\nROWS = {") == 1 and recorded["testapp.Book_tags"] > 0
     result = load_script(script, using="other")
     assert recorded == {label: count for label, count in result.created.items() if count}
+    # ROWS is what is read, not the docstring: a count edited there is the count
+    more = re.sub(r'("testapp\.Book_tags": )(\d+)', lambda m: f"{m.group(1)}{int(m.group(2)) + 1000}", text)
+    edited = write(dbs, more, "edited_data.py")
+    assert announced_rows(edited) == {**recorded, "testapp.Book_tags": recorded["testapp.Book_tags"] + 1000}
     # a script written before ROWS was recorded: its docstring's count lines
     older = write(dbs, re.sub(r"\n# The rows this script creates.*?\n\}\n", "\n", text, flags=re.S), "older_data.py")
     assert "ROWS = " not in older.read_text() and announced_rows(older) == recorded

@@ -23,10 +23,11 @@ from dumpscript._progress import NO_PROGRESS, Progress
 from dumpscript.errors import ScriptError
 from dumpscript.load._errors import exit_failure, failure, script_path
 from dumpscript.load._fields import dropping_unknown_fields
-from dumpscript.load._header import announced_rows
+from dumpscript.load._header import announced_rows, recorded_migrations
 from dumpscript.load._inserts import Inserts, count_inserts, reset_sequences
 from dumpscript.load._pieces import Compiled, NotChunkable, compile_pieces, layout_of, read_whole, run_compiled
 from dumpscript.load._replace import ReplacePreview, counts_text, created_models, delete_created, replace_preview
+from dumpscript.replay import Changes, changes_since, replaying
 
 __all__ = ["LoadResult", "ReplacePreview", "created_models", "load_script", "replace_preview"]
 
@@ -40,6 +41,12 @@ class LoadResult:
     dropped: dict[str, int] = field(default_factory=dict)
     """Values left out per ``app.Model.field`` that the model does not have
     (``drop_unknown_fields``)."""
+    replayed: list[str] = field(default_factory=list)
+    """The migrations written after the script's recorded state that the load replayed on its
+    values (``"polls 0002_remove_choice_votes"``), in order."""
+    left_out: dict[str, int] = field(default_factory=dict)
+    """Values and rows the replayed migrations removed, per ``"polls.Choice.votes (removed in
+    polls 0002_remove_choice_votes)"``."""
     dry_run: bool = False
 
     @property
@@ -59,9 +66,15 @@ def load_script(
 ) -> LoadResult:
     """Run the script at ``path`` into database ``using``, all in one transaction.
 
-    A keyword of ``Model(...)`` that is not a field of the model (removed or renamed since the
-    script was written) stops the load with the line, the field and the nearest field; with
-    ``drop_unknown_fields`` such values are left out instead, each counted in ``dropped``.
+    A script that records the migrations it was written at (``MIGRATIONS``), loaded into a
+    database whose migrations are further along, loads as Django's ``migrate`` would have
+    brought its rows forward (:mod:`dumpscript.replay`: renamed models and fields followed,
+    removed ones left out and counted in ``left_out``, one-off defaults given, altered values
+    converted); a data migration (``RunPython``, ``RunSQL``) in between makes it refuse,
+    naming the migration. Otherwise a keyword of ``Model(...)`` that is not a field of the
+    model (removed or renamed since the script was written) stops the load with the line,
+    the field and the nearest field; with ``drop_unknown_fields`` such values are left out
+    instead, each counted in ``dropped``.
 
     The script's module code runs, then its ``run(using=...)`` function if it has one. The
     whole script is compiled before anything runs (``run()``'s body a piece at a time, so
@@ -88,7 +101,8 @@ def load_script(
     if code is None:
         code = read_whole(script)
     try:
-        return _load(script, code, using, dry_run, replace, expect_deleted, drop_unknown_fields, progress)
+        changes = _changes(script, using)
+        return _load(script, code, using, dry_run, replace, expect_deleted, drop_unknown_fields, progress, changes)
     finally:
         if isinstance(code, Compiled):
             code.close()
@@ -103,6 +117,7 @@ def _load(
     expect_deleted: dict[str, int] | None,
     drop_unknown_fields: bool,
     progress: Progress,
+    changes: Changes | None = None,
 ) -> LoadResult:
     module = types.ModuleType(f"dumpscript_loaded_{abs(hash(str(script)))}")
     module.__file__ = str(script)
@@ -121,8 +136,10 @@ def _load(
                         "nothing was deleted or loaded"
                     )
             dropped: Counter[str] = Counter()
+            left_out: Counter[str] = Counter()
             dropping = dropping_unknown_fields(dropped) if drop_unknown_fields else contextlib.nullcontext()
-            with count_inserts(using, progress, inserted), dropping:
+            migrating = replaying(changes, left_out) if changes else contextlib.nullcontext()
+            with count_inserts(using, progress, inserted), migrating, dropping:
                 if isinstance(code, Compiled):
                     run_compiled(code, namespace, using)
                 else:
@@ -130,6 +147,8 @@ def _load(
             progress.finish()
             result.created = inserted.objects()
             result.dropped = dict(sorted(dropped.items()))
+            result.left_out = dict(sorted(left_out.items()))
+            result.replayed = list(changes.replayed) if changes else []
             if not dry_run:  # setval is not rolled back: a dry run leaves the sequences alone
                 reset_sequences(using, inserted.models())
             if dry_run:
@@ -144,6 +163,29 @@ def _load(
         progress.finish()
         raise failure(script, error) from error
     return result
+
+
+def _changes(script: Path, using: str) -> Changes | None:
+    """The migrations applied in ``using`` since the state the script records, or None (it
+    records none, or is at the same state); refuses a data migration in between."""
+    recorded = recorded_migrations(script)
+    if not recorded:
+        return None
+    try:
+        changes = changes_since(recorded, using)
+    except ScriptError as error:
+        raise ScriptError(f"{script}: {error}; nothing was loaded") from None
+    if changes.data_migrations:
+        raise ScriptError(
+            f"{script}: it was written at {_state(recorded)}; since then {', '.join(changes.data_migrations)} "
+            "changed rows with code, which a load cannot replay on the script's values: load it into a database "
+            "at that state and migrate it, or dump again; nothing was loaded"
+        )
+    return changes or None
+
+
+def _state(recorded: dict[str, list[str]]) -> str:
+    return ", ".join(f"{app} {name}" for app, names in sorted(recorded.items()) for name in names)
 
 
 def _run_whole(code: types.CodeType, namespace: dict[str, object], using: str) -> None:

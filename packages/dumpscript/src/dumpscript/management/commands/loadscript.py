@@ -62,6 +62,14 @@ class Command(BaseCommand):
             preview = ReplacePreview(result.deleted, frozenset(result.created))
             for line in preview.lines("Would delete" if result.dry_run else "Deleted"):
                 self.stdout.write(line)
+        if result.replayed:
+            self.stdout.write(
+                f"Brought forward along {len(result.replayed)} migration{'s' if len(result.replayed) != 1 else ''} "
+                f"written after the script: {', '.join(result.replayed)}"
+            )
+        for name, count in result.left_out.items():
+            what = "row" if "(deleted in " in name else "value"
+            self.stdout.write(f"Dropped {count} {what}{'s' if count != 1 else ''} of {name}")
         for name, count in result.dropped.items():
             self.stdout.write(f"Dropped {count} value{'s' if count != 1 else ''} of {name} (no such field)")
         verb = "Would create" if result.dry_run else "Created"

@@ -1,0 +1,230 @@
+"""Scripts that survive migrations: dump → change the models and migrate → load the old script
+gives what Django's own ``migrate`` of the source database gives, per operation, on SQLite
+and PostgreSQL (the whole run's backend), through the real ``manage.py`` commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from evolve import Project
+
+MODELS = """
+from django.db import models
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+
+
+class Poll(models.Model):
+    question = models.CharField(max_length=100, unique=True)
+    tags = models.ManyToManyField(Tag, blank=True)
+
+
+class Choice(models.Model):
+    question = models.ForeignKey(Poll, on_delete=models.CASCADE)
+    text = models.CharField(max_length=100, unique=True)
+    votes = models.IntegerField(default=0)
+    comment = models.CharField(max_length=50, null=True)
+
+
+class Note(models.Model):
+    text = models.CharField(max_length=100, unique=True)
+"""
+
+INITIAL = """
+from django.db import migrations, models
+import django.db.models.deletion
+
+
+def key():
+    return ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False))
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [
+        migrations.CreateModel("Tag", [key(), ("name", models.CharField(max_length=50, unique=True))]),
+        migrations.CreateModel(
+            "Poll",
+            [
+                key(),
+                ("question", models.CharField(max_length=100, unique=True)),
+                ("tags", models.ManyToManyField(blank=True, to="shop.tag")),
+            ],
+        ),
+        migrations.CreateModel(
+            "Choice",
+            [
+                key(),
+                ("text", models.CharField(max_length=100, unique=True)),
+                ("votes", models.IntegerField(default=0)),
+                ("comment", models.CharField(max_length=50, null=True)),
+                ("question", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="shop.poll")),
+            ],
+        ),
+        migrations.CreateModel("Note", [key(), ("text", models.CharField(max_length=100, unique=True))]),
+    ]
+"""
+
+FILL = """
+from shop.models import Choice, Note, Poll, Tag
+red, blue = Tag.objects.create(name="red"), Tag.objects.create(name="blue")
+best = Poll.objects.create(question="Best colour?")
+best.tags.set([red, blue])
+other = Poll.objects.create(question="Worst colour?")
+other.tags.set([blue])
+for number, text in enumerate(["Red", "Blue", "Green and a little yellow"]):
+    Choice.objects.create(question=best if number < 2 else other, text=text, votes=number + 1, comment=COMMENT)
+Note.objects.create(text="first")
+Note.objects.create(text="second")
+"""
+
+
+def _migration(operations: str, imports: str = "") -> str:
+    return f"""
+from django.db import migrations, models
+import django.db.models.deletion
+{imports}
+
+class Migration(migrations.Migration):
+    dependencies = [("shop", "0001_initial")]
+    operations = [{operations}]
+"""
+
+
+def _project(tmp_path: Path, comment: str = '"fine"') -> tuple[Project, Path]:
+    project = Project(tmp_path)
+    project.models("shop", MODELS)
+    project.migration("shop", "0001_initial", INITIAL)
+    old = project.dump_at_first_state(f"COMMENT = {comment}\n" + FILL)
+    assert 'MIGRATIONS = {"shop": ["0001_initial"]}' in old.read_text()
+    return project, old
+
+
+CASES = {
+    "remove a field": (
+        MODELS.replace("    votes = models.IntegerField(default=0)\n", ""),
+        'migrations.RemoveField("choice", "votes")',
+        "Dropped 3 values of shop.Choice.votes (removed in shop 0002_change)",
+    ),
+    "add a NOT NULL field with a one-off default": (
+        MODELS.replace("    votes = models.IntegerField(default=0)\n", "    votes = models.IntegerField(default=0)\n"
+                       "    rank = models.IntegerField()\n"),
+        'migrations.AddField("choice", "rank", models.IntegerField(default=7), preserve_default=False)',
+        "Brought forward along 1 migration written after the script: shop 0002_change",
+    ),
+    "add a text field with a one-off default": (
+        MODELS.replace('    text = models.CharField(max_length=100, unique=True)\n"""', "")
+        + '    text = models.CharField(max_length=100, unique=True)\n    slug = models.CharField(max_length=20)\n',
+        'migrations.AddField("note", "slug", models.CharField(max_length=20, default="n/a"), preserve_default=False)',
+        "shop 0002_change",
+    ),
+    "add a field with a default": (
+        MODELS.replace("    votes = models.IntegerField(default=0)\n", "    votes = models.IntegerField(default=0)\n"
+                       "    score = models.IntegerField(default=5)\n"),
+        'migrations.AddField("choice", "score", models.IntegerField(default=5))',
+        "shop 0002_change",
+    ),
+    "rename a field": (
+        MODELS.replace("class Note(models.Model):\n    text =", "class Note(models.Model):\n    body ="),
+        'migrations.RenameField("note", "text", "body")',
+        "shop 0002_change",
+    ),
+    "rename a foreign key": (
+        MODELS.replace("    question = models.ForeignKey(", "    poll = models.ForeignKey("),
+        'migrations.RenameField("choice", "question", "poll")',
+        "shop 0002_change",
+    ),
+    "rename a many-to-many field": (
+        MODELS.replace("    tags = models.ManyToManyField(", "    labels = models.ManyToManyField("),
+        'migrations.RenameField("poll", "tags", "labels")',
+        "shop 0002_change",
+    ),
+    "rename a model": (
+        MODELS.replace("class Tag(", "class Label(").replace("ManyToManyField(Tag,", "ManyToManyField(Label,"),
+        'migrations.RenameModel("Tag", "Label")',
+        "shop 0002_change",
+    ),
+    "delete a model": (
+        MODELS.split("\n\nclass Note")[0] + "\n",
+        'migrations.DeleteModel("Note")',
+        "Dropped 2 rows of shop.Note (deleted in shop 0002_change)",
+    ),
+    "alter a field's type": (
+        MODELS.replace("votes = models.IntegerField(default=0)", 'votes = models.CharField(max_length=9, default="0")'),
+        'migrations.AlterField("choice", "votes", models.CharField(max_length=9, default="0"))',
+        "shop 0002_change",
+    ),
+    "a state and a database operation apart": (
+        MODELS.replace("    votes = models.IntegerField(default=0)\n", ""),
+        'migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("choice", "votes")], '
+        'database_operations=[migrations.RemoveField("choice", "votes")])',
+        "Dropped 3 values of shop.Choice.votes (removed in shop 0002_change)",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_an_old_script_loads_as_django_migrates_its_rows(tmp_path: Path, case: str) -> None:
+    models, operations, said = CASES[case]
+    project, _ = _project(tmp_path)
+    project.models("shop", models)
+    project.migration("shop", "0002_change", _migration(operations))
+    outcome = project.load_at_new_state()
+    assert not outcome.error
+    assert outcome.source == outcome.loaded
+    assert said in outcome.said
+
+
+def test_a_value_the_altered_field_cannot_take_is_refused_naming_it(tmp_path: Path) -> None:
+    project, _ = _project(tmp_path)
+    shorter = "text = models.CharField(max_length=10, unique=True)\n    votes"
+    project.models("shop", MODELS.replace("text = models.CharField(max_length=100, unique=True)\n    votes", shorter))
+    project.migration("shop", "0002_change", _migration('migrations.AlterField("choice", "text", '
+                                                        "models.CharField(max_length=10, unique=True))"))  # fmt: skip
+    outcome = project.load_at_new_state(oracle=False)  # Django's migrate refuses it too (PostgreSQL)
+    assert "old_data.py, line " in outcome.error
+    assert "shop.Choice.text holds at most 10 characters since shop 0002_change: this object has 25" in outcome.error
+    assert outcome.error.endswith("nothing was loaded")
+
+
+def test_none_in_a_field_made_not_null_is_refused_naming_it(tmp_path: Path) -> None:
+    project, _ = _project(tmp_path, comment="None")
+    project.models("shop", MODELS.replace("comment = models.CharField(max_length=50, null=True)",
+                                          'comment = models.CharField(max_length=50)'))  # fmt: skip
+    project.migration("shop", "0002_change", _migration('migrations.AlterField("choice", "comment", '
+                                                        "models.CharField(max_length=50))"))  # fmt: skip
+    outcome = project.load_at_new_state(oracle=False)  # Django's migrate refuses it too
+    assert "shop.Choice.comment is NOT NULL since shop 0002_change: this object has None" in outcome.error
+
+
+def test_a_data_migration_in_between_is_refused_naming_it(tmp_path: Path) -> None:
+    project, old = _project(tmp_path)
+    forwards = "def forwards(apps, schema_editor):\n    apps.get_model('shop', 'Choice').objects.update(votes=0)\n"
+    project.migration("shop", "0002_change", _migration("migrations.RunPython(forwards)", imports=forwards))
+    outcome = project.load_at_new_state()
+    said = f"{old}: it was written at shop 0001_initial; since then shop 0002_change (RunPython) changed rows"
+    assert outcome.error.startswith(said)
+    assert outcome.error.endswith("nothing was loaded")
+
+
+def test_a_squashed_history_is_replayed_from_its_originals(tmp_path: Path) -> None:
+    project, _ = _project(tmp_path)
+    models = MODELS.replace("    votes = models.IntegerField(default=0)\n", "")
+    project.models("shop", models.replace("Note(models.Model):\n    text =", "Note(models.Model):\n    body ="))
+    project.migration("shop", "0002_remove", _migration('migrations.RemoveField("choice", "votes")'))
+    third = _migration('migrations.RenameField("note", "text", "body")').replace('"0001_initial"', '"0002_remove"')
+    project.migration("shop", "0003_rename", third)
+    replaces = '    replaces = [("shop", "0001_initial"), ("shop", "0002_remove"), ("shop", "0003_rename")]\n'
+    squashed = INITIAL.replace("    initial = True\n", replaces)
+    squashed = squashed.replace('("votes", models.IntegerField(default=0)),', "")
+    note = '("text", models.CharField(max_length=100, unique=True))]),\n    ]'
+    squashed = squashed.replace(note, note.replace('"text"', '"body"'))
+    project.migration("shop", "0001_squashed_0003", squashed)
+    outcome = project.load_at_new_state()
+    assert not outcome.error
+    assert outcome.source == outcome.loaded
+    assert "shop 0002_remove, shop 0003_rename" in outcome.said
