@@ -228,3 +228,83 @@ def test_a_squashed_history_is_replayed_from_its_originals(tmp_path: Path) -> No
     assert not outcome.error
     assert outcome.source == outcome.loaded
     assert "shop 0002_remove, shop 0003_rename" in outcome.said
+
+
+CATALOG = """
+from django.db import models
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+"""
+
+ORDERS = """
+from django.db import models
+
+
+class Order(models.Model):
+    product = models.ForeignKey("catalog.Product", on_delete=models.CASCADE)
+    quantity = models.IntegerField()
+"""
+
+
+def test_a_model_renamed_in_another_app_is_followed_by_the_rows_that_point_at_it(tmp_path: Path) -> None:
+    project = Project(tmp_path, apps=("catalog", "orders"))
+    project.models("catalog", CATALOG)
+    project.models("orders", ORDERS)
+    key = '("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False))'
+    project.migration("catalog", "0001_initial", f"""
+        from django.db import migrations, models
+        class Migration(migrations.Migration):
+            initial = True
+            operations = [migrations.CreateModel("Product", [{key}, ("name", models.CharField(max_length=50, unique=True))])]
+        """)  # fmt: skip
+    project.migration("orders", "0001_initial", f"""
+        from django.db import migrations, models
+        import django.db.models.deletion
+        class Migration(migrations.Migration):
+            initial = True
+            dependencies = [("catalog", "0001_initial")]
+            operations = [migrations.CreateModel("Order", [{key}, ("quantity", models.IntegerField()),
+                ("product", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="catalog.product"))])]
+        """)  # fmt: skip
+    old = project.dump_at_first_state("""
+        from catalog.models import Product
+        from orders.models import Order
+        for number, name in enumerate(["tea", "coffee"]):
+            Order.objects.create(product=Product.objects.create(name=name), quantity=number + 1)
+        """)  # fmt: skip
+    assert '"catalog": ["0001_initial"]' in old.read_text() and '"orders": ["0001_initial"]' in old.read_text()
+    project.models("catalog", CATALOG.replace("class Product(", "class Item("))
+    project.models("orders", ORDERS.replace('"catalog.Product"', '"catalog.Item"'))
+    project.migration("catalog", "0002_rename", """
+        from django.db import migrations
+        class Migration(migrations.Migration):
+            dependencies = [("catalog", "0001_initial"), ("orders", "0001_initial")]
+            operations = [migrations.RenameModel("Product", "Item")]
+        """)  # fmt: skip
+    project.migration("orders", "0002_follow", """
+        from django.db import migrations, models
+        import django.db.models.deletion
+        class Migration(migrations.Migration):
+            dependencies = [("orders", "0001_initial"), ("catalog", "0002_rename")]
+            operations = [migrations.AlterField("order", "product",
+                models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="catalog.item"))]
+        """)  # fmt: skip
+    outcome = project.load_at_new_state()
+    assert not outcome.error
+    assert outcome.source == outcome.loaded
+    assert "catalog 0002_rename" in outcome.said and "orders 0002_follow" in outcome.said
+
+
+def test_a_database_behind_the_script_is_told_to_migrate(tmp_path: Path) -> None:
+    project, old = _project(tmp_path)
+    done = project.run(
+        'call_command("migrate", "shop", "zero", database="other", verbosity=0)\n'
+        'call_command("loadscript", "old_data.py", database="other")\n'
+    )
+    assert done.returncode != 0
+    assert (
+        f"{old}: the script was written at shop 0001_initial, but the database has not applied shop 0001_initial: "
+        "run manage.py migrate first; nothing was loaded"
+    ) in done.stderr

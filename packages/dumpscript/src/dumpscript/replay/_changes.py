@@ -136,6 +136,13 @@ def _plan(loader: Any, recorded: dict[str, list[str]]) -> tuple[set[tuple[str, s
             done.update(graph.forwards_plan(squash))
             after_squash += [key for key in later if key not in after_squash]
     applied = sorted(key for key in loader.applied_migrations or {} if key in graph.nodes)
+    behind = sorted(key for key in done if key[0] in recorded and key not in loader.applied_migrations)
+    if behind:
+        raise ScriptError(
+            f"the script was written at {', '.join(f'{a} {n}' for a, n in sorted(_leaves(graph, done, recorded)))}, "
+            f"but the database has not applied {', '.join(f'{a} {n}' for a, n in behind[:3])}"
+            f"{' and more' if len(behind) > 3 else ''}: run manage.py migrate first"
+        )
     plan = [(key, loader.disk_migrations[key]) for key in after_squash]
     seen = set(done)
     for leaf in applied:
@@ -144,6 +151,10 @@ def _plan(loader: Any, recorded: dict[str, list[str]]) -> tuple[set[tuple[str, s
                 seen.add(key)
                 plan.append((key, graph.nodes[key]))
     return done, [(f"{key[0]} {key[1]}", migration) for key, migration in plan if key[0] in recorded]
+
+
+def _leaves(graph: Any, done: set[tuple[str, str]], recorded: dict[str, list[str]]) -> set[tuple[str, str]]:
+    return {key for key in done if key[0] in recorded and not any(c.key in done for c in graph.node_map[key].children)}
 
 
 def changes_since(recorded: dict[str, list[str]], using: str) -> Changes:
