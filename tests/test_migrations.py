@@ -257,7 +257,9 @@ def test_a_model_renamed_in_another_app_is_followed_by_the_rows_that_point_at_it
         from django.db import migrations, models
         class Migration(migrations.Migration):
             initial = True
-            operations = [migrations.CreateModel("Product", [{key}, ("name", models.CharField(max_length=50, unique=True))])]
+            operations = [
+                migrations.CreateModel("Product", [{key}, ("name", models.CharField(max_length=50, unique=True))])
+            ]
         """)  # fmt: skip
     project.migration("orders", "0001_initial", f"""
         from django.db import migrations, models
