@@ -310,3 +310,14 @@ def test_a_database_behind_the_script_is_told_to_migrate(tmp_path: Path) -> None
         f"{old}: the script was written at shop 0001_initial, but the database has not applied shop 0001_initial: "
         "run manage.py migrate first; nothing was loaded"
     ) in done.stderr
+
+
+def test_the_page_shows_what_a_load_says(tmp_path: Path) -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "migrations.rst").read_text()
+    models, operations, _ = CASES["remove a field"]
+    project, _ = _project(tmp_path)
+    project.models("shop", models)
+    project.migration("shop", "0002_change", _migration(operations))
+    said = project.load_at_new_state().said
+    shown = [line.strip() for line in page.split("the load says what it did::")[1].split("\n\n")[1].splitlines()]
+    assert shown and all(line in said.splitlines() for line in shown)
