@@ -99,6 +99,16 @@ class Project:
         assert done.returncode == 0, done.stderr[-3000:]
         return self.folder / "old_data.py"
 
+    def upgrade(self, *options: str) -> subprocess.CompletedProcess[str]:
+        """``python -m dumpscript upgrade old_data.py`` in the project's folder."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTHONPATH"))}
+        env.update(PYTHONPATH=os.pathsep.join([str(self.folder), str(TESTS)]), **self._databases())
+        command = [sys.executable, "-m", "dumpscript", "upgrade", "old_data.py", "--settings", "evolve_settings"]
+        return subprocess.run([*command, *options], cwd=self.folder, env=env, capture_output=True, text=True)
+
+    def _databases(self) -> dict[str, str]:
+        return {"DUMPSCRIPT_DEFAULT_NAME": self.names["default"], "DUMPSCRIPT_OTHER_NAME": self.names["other"]}
+
     def load_at_new_state(self, *options: str, oracle: bool = True) -> Outcome:
         """Migrate the source (Django's own migration: the oracle; not where Django's migrate
         itself refuses the rows) and a fresh database, load the old script into the fresh one,

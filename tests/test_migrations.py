@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from dumpscript.load._header import announced_rows
 from evolve import Project
 
 MODELS = """
@@ -177,6 +178,36 @@ def test_an_old_script_loads_as_django_migrates_its_rows(tmp_path: Path, case: s
     assert not outcome.error
     assert outcome.source == outcome.loaded
     assert said in outcome.said
+
+
+UPGRADE_REFUSES = {"delete a model": "imports shop.Note, deleted in shop 0002_change: remove it and the statements"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_an_upgraded_script_loads_as_the_old_one_did(tmp_path: Path, case: str) -> None:
+    models, operations, _ = CASES[case]
+    project, old = _project(tmp_path)
+    text = old.read_text().replace("\n\ndef run(", "\n\n# kept by the upgrade\ndef run(", 1)
+    old.write_text(text)
+    project.models("shop", models)
+    project.migration("shop", "0002_change", _migration(operations))
+    diff = project.upgrade()
+    if case in UPGRADE_REFUSES:
+        assert diff.returncode == 1 and UPGRADE_REFUSES[case] in diff.stderr
+        return
+    assert diff.returncode == 0, diff.stderr
+    assert diff.stdout.startswith("--- old_data.py\n+++ old_data.py\n") and old.read_text() == text  # a diff only
+    assert '+MIGRATIONS = {"shop": ["0002_change"]}' in diff.stdout
+    written = project.upgrade("--write")
+    assert written.returncode == 0, written.stderr
+    upgraded = old.read_text()
+    assert "# kept by the upgrade\ndef run(" in upgraded and 'MIGRATIONS = {"shop": ["0002_change"]}' in upgraded
+    outcome = project.load_at_new_state()
+    assert not outcome.error
+    assert "Brought forward" not in outcome.said  # the script is at the models' state: nothing to replay
+    assert outcome.source == outcome.loaded
+    created = {line.split()[2]: int(line.split()[1]) for line in outcome.said.splitlines() if line.count(" ") == 2}
+    assert announced_rows(old) == created  # its ROWS name the models as they are now
 
 
 def test_a_value_the_altered_field_cannot_take_is_refused_naming_it(tmp_path: Path) -> None:

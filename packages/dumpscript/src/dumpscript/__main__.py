@@ -4,6 +4,7 @@
 
     python -m dumpscript fold SCRIPT --lines 10-80 [--write]
     python -m dumpscript grow SCRIPT --line 12 --count 2000 [--settings mysite.settings] [--write]
+    python -m dumpscript upgrade SCRIPT [--settings mysite.settings] [--write]
 
 Without ``--write`` the change is printed as a unified diff; with it the script is replaced
 atomically (never left half-written). Errors are one line on stderr and exit status 1.
@@ -39,7 +40,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     grow.add_argument("--seed", type=int, default=0, help="the seed of the made-up values (default 0)")
     grow.add_argument("--write", action="store_true", help="change the file instead of printing a diff")
+    upgrade = commands.add_parser(
+        "upgrade", help="rewrite a script to the current models along the migrations written since its dump"
+    )
+    upgrade.add_argument("script", type=Path)
+    upgrade.add_argument("--settings", help="Django settings module; default: $DJANGO_SETTINGS_MODULE")
+    upgrade.add_argument("--write", action="store_true", help="change the file instead of printing a diff")
     return parser
+
+
+def _upgrade(path: Path, text: str, settings: str | None) -> Change:
+    from dumpscript.load._header import recorded_migrations
+    from dumpscript.replay import changes_since
+    from dumpscript.transforms.upgrade import upgrade_script
+
+    if not _setup_django(settings):
+        raise DumpscriptError("upgrading a script needs the Django project: give --settings")
+    recorded = recorded_migrations(path)
+    if not recorded:
+        raise DumpscriptError(
+            f"{path} records no migration state (MIGRATIONS): written by hand or by an earlier release, it has "
+            "nothing to upgrade along"
+        )
+    try:
+        changes = changes_since(recorded, None)
+    except DumpscriptError as error:
+        raise DumpscriptError(f"{path}: {error}") from None
+    return upgrade_script(text, changes, name=str(path))
 
 
 def _setup_django(settings: str | None) -> bool:
@@ -78,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "fold":
             first, last = parse_lines(args.lines)
             change = fold_loop(text, first, last, name=str(args.script))
+        elif args.command == "upgrade":
+            change = _upgrade(args.script, text, args.settings)
         else:
             from dumpscript.transforms.grow_table import NeedsProject
 
@@ -92,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.write:
             from dumpscript.files import write_atomic
 
-            write_atomic(args.script, change.text)
+            write_atomic(args.script, change.text, edit=True)
             print(f"{change.summary}; wrote {args.script}", file=sys.stderr)
         else:
             name = str(args.script)

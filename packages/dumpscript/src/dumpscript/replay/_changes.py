@@ -86,6 +86,8 @@ class Changes:
     """The migrations replayed, ``"polls 0002_remove_choice_votes"``, in order."""
     data_migrations: list[str] = field(default_factory=list)
     """Migrations that change rows with code (``RunPython``, ``RunSQL``), as ``app name (kind)``."""
+    leaves: dict[str, list[str]] = field(default_factory=dict)
+    """The latest migrations of the recorded apps in the project (the state an upgrade moves to)."""
 
     def __bool__(self) -> bool:
         return bool(self.replayed)
@@ -106,7 +108,9 @@ def _squash(graph: Any, app: str, name: str) -> tuple[str, str] | None:
     return None
 
 
-def _plan(loader: Any, recorded: dict[str, list[str]]) -> tuple[set[tuple[str, str]], list[tuple[str, Any]]]:
+def _plan(
+    loader: Any, recorded: dict[str, list[str]], on_disk: bool = False
+) -> tuple[set[tuple[str, str]], list[tuple[str, Any]]]:
     """The migrations up to the recorded state, and those after it that the database has
     applied, in order, as ``(app name, Migration)``. A recorded migration that a squashed one
     replaces: the squash's originals after it are replayed (while their files are there)."""
@@ -135,8 +139,12 @@ def _plan(loader: Any, recorded: dict[str, list[str]]) -> tuple[set[tuple[str, s
                 )
             done.update(graph.forwards_plan(squash))
             after_squash += [key for key in later if key not in after_squash]
-    applied = sorted(key for key in loader.applied_migrations or {} if key in graph.nodes)
-    behind = sorted(key for key in done if key[0] in recorded and key not in loader.applied_migrations)
+    if on_disk:  # the models as the project's migrations leave them
+        applied = sorted(graph.leaf_nodes())
+        behind = []
+    else:
+        applied = sorted(key for key in loader.applied_migrations or {} if key in graph.nodes)
+        behind = sorted(key for key in done if key[0] in recorded and key not in loader.applied_migrations)
     if behind:
         raise ScriptError(
             f"the script was written at {', '.join(f'{a} {n}' for a, n in sorted(_leaves(graph, done, recorded)))}, "
@@ -157,13 +165,14 @@ def _leaves(graph: Any, done: set[tuple[str, str]], recorded: dict[str, list[str
     return {key for key in done if key[0] in recorded and not any(c.key in done for c in graph.node_map[key].children)}
 
 
-def changes_since(recorded: dict[str, list[str]], using: str) -> Changes:
+def changes_since(recorded: dict[str, list[str]], using: str | None) -> Changes:
     """The changes between ``recorded`` (a script's ``MIGRATIONS``) and the migrations applied
-    in database ``using``, for the apps ``recorded`` names. Raises :class:`ScriptError` for a
-    recorded migration the project does not have (nor replaces)."""
-    loader = MigrationLoader(connections[using], ignore_no_migrations=True)
-    done, plan = _plan(loader, recorded)
-    changes = Changes()
+    in database ``using`` (None: every migration of the project, the models as they are), for
+    the apps ``recorded`` names. Raises :class:`ScriptError` for a recorded migration the
+    project does not have (nor replaces), or one the database has not applied."""
+    loader = MigrationLoader(connections[using] if using else None, ignore_no_migrations=True)
+    done, plan = _plan(loader, recorded, on_disk=using is None)
+    changes = Changes(leaves={app: sorted(name for _, name in loader.graph.leaf_nodes(app)) for app in recorded})
     state = _state_at(loader, recorded, done)
     for (label, name), model_state in state.items():
         defaults = {field: value.get_default() for field, value in model_state.fields.items() if not value.is_relation}

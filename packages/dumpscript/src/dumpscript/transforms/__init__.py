@@ -10,6 +10,8 @@ text edits that make it (an editor applies those), with every byte outside them 
   up the rest (:mod:`~dumpscript.transforms.grow_table`, needs Django set up).
 * :func:`insert_dump` (:mod:`~dumpscript.transforms.insert_dump`): insert rows from the
   database into a script (needs Django set up).
+* :func:`upgrade_script` (:mod:`~dumpscript.transforms.upgrade`): rewrite a script along the
+  migrations written since it was dumped (needs Django set up).
 """
 
 from dumpscript.errors import TransformError
@@ -18,6 +20,7 @@ from dumpscript.script.source import Change, Source, TextEdit, apply_edits, pars
 from dumpscript.transforms.fold_loop import FoldIntoLoop, Run, find_runs, fold_loop, select_run
 from dumpscript.transforms.grow_loop import GrowLoop, grow_loop
 from dumpscript.transforms.insert_dump import insert_dump
+from dumpscript.transforms.upgrade import upgrade_script
 
 __all__ = [
     "Change",
@@ -35,4 +38,5 @@ __all__ = [
     "model_index",
     "parse_lines",
     "select_run",
+    "upgrade_script",
 ]
