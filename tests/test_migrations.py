@@ -183,6 +183,7 @@ def test_an_old_script_loads_as_django_migrates_its_rows(tmp_path: Path, case: s
 UPGRADE_REFUSES = {"delete a model": "imports shop.Note, deleted in shop 0002_change: remove it and the statements"}
 
 
+@pytest.mark.once  # the same operations as the loads above, through a rewrite: on the default pair
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
 def test_an_upgraded_script_loads_as_the_old_one_did(tmp_path: Path, case: str) -> None:
     models, operations, _ = CASES[case]
