@@ -31,6 +31,7 @@ _NOT_CODE = re.compile(
 """String literals and comments: their words are not names."""
 _ASSIGNMENT = re.compile(r"[A-Za-z_]\w*\s*=[^=]")
 """A module-level ``name = ...``."""
+_NOT_AT_MODULE_LEVEL = frozenset(" \t\n\r#")
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,8 @@ class Source:
             return cached
         keep: set[int] = set()
         for number, line in enumerate(self.lines, start=1):
+            if line[:1] in _NOT_AT_MODULE_LEVEL:  # most lines of a script: indented, in run()
+                continue
             if (line.startswith(("import ", "from ")) or _ASSIGNMENT.match(line)) and not self._inside[number]:
                 keep |= set(range(number, self._statement_end(number, 0) + 1))
         masked = "".join(line if number in keep else "\n" for number, line in enumerate(self.lines, start=1))
