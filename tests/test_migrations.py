@@ -353,3 +353,24 @@ def test_the_page_shows_what_a_load_says(tmp_path: Path) -> None:
     said = project.load_at_new_state().said
     shown = [line.strip() for line in page.split("the load says what it did::")[1].split("\n\n")[1].splitlines()]
     assert shown and all(line in said.splitlines() for line in shown)
+
+
+def test_the_upgrade_commands_the_page_shows_run(tmp_path: Path) -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "migrations.rst").read_text()
+    shown = [
+        line.split("#")[0].split() for line in page.splitlines() if line.strip().startswith("python -m dumpscript")
+    ]
+    assert [command[3:] for command in shown] == [
+        ["upgrade", "polls_data.py", "--settings", "mysite.settings"],
+        ["upgrade", "polls_data.py", "--settings", "mysite.settings", "--write"],
+    ]
+    models, operations, _ = CASES["rename a field"]
+    project, old = _project(tmp_path)
+    project.models("shop", models)
+    project.migration("shop", "0002_change", _migration(operations))
+    before = old.read_text()
+    diff = project.upgrade(*shown[0][7:])  # what follows the settings: nothing, then --write
+    assert diff.returncode == 0 and old.read_text() == before
+    assert any(line.startswith("+") and "Note(body=" in line for line in diff.stdout.splitlines())
+    written = project.upgrade(*shown[1][7:])
+    assert written.returncode == 0 and "Note(body=" in old.read_text() and "Note(text=" not in old.read_text()
