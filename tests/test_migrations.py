@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dumpscript.load._header import announced_rows
 from evolve import Project
+
+from dumpscript.load._header import announced_rows
 
 MODELS = """
 from django.db import models
