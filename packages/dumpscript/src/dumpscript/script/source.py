@@ -78,8 +78,7 @@ class Source:
 
     @property
     def whole_tree(self) -> ast.Module:
-        """The syntax tree of the whole text: :attr:`tree`, unless :meth:`focus` made it hold
-        only some lines (then the whole text is parsed once more)."""
+        """The syntax tree of the whole text (parsed again once after :meth:`focus`)."""
         if not self.focused:
             return self.tree
         whole: ast.Module | None = self.__dict__.get("_whole")
@@ -87,8 +86,7 @@ class Source:
             whole = self.__dict__["_whole"] = self._parse(self.text)
         return whole
 
-    focused = False
-    """:attr:`tree` holds only the lines :meth:`focus` kept."""
+    focused = False  # tree holds only the lines focus() kept
 
     def _parse(self, text: str) -> ast.Module:
         try:
