@@ -375,3 +375,13 @@ def test_the_upgrade_commands_the_page_shows_run(tmp_path: Path) -> None:
     assert any(line.startswith("+") and "Note(body=" in line for line in diff.stdout.splitlines())
     written = project.upgrade(*shown[1][7:])
     assert written.returncode == 0 and "Note(body=" in old.read_text() and "Note(text=" not in old.read_text()
+
+
+def test_dropping_unknown_fields_never_drops_a_renamed_one(tmp_path: Path) -> None:
+    models, operations, _ = CASES["rename a foreign key"]
+    project, _ = _project(tmp_path)
+    project.models("shop", models)
+    project.migration("shop", "0002_change", _migration(operations))
+    outcome = project.load_at_new_state("--drop-unknown-fields")
+    assert not outcome.error and "Dropped" not in outcome.said
+    assert outcome.source == outcome.loaded

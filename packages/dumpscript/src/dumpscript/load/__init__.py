@@ -139,7 +139,8 @@ def _load(
             left_out: Counter[str] = Counter()
             dropping = dropping_unknown_fields(dropped) if drop_unknown_fields else contextlib.nullcontext()
             migrating = replaying(changes, left_out) if changes else contextlib.nullcontext()
-            with count_inserts(using, progress, inserted), migrating, dropping:
+            # the outermost rewrite of keywords runs first: old names are replayed, then unknown ones dropped
+            with count_inserts(using, progress, inserted), dropping, migrating:
                 if isinstance(code, Compiled):
                     run_compiled(code, namespace, using)
                 else:

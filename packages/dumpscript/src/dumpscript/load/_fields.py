@@ -58,17 +58,12 @@ def unknown_fields(error: BaseException) -> UnknownFields | None:
 def dropping_unknown_fields(dropped: Counter[str]) -> Iterator[None]:
     """While the block runs, ``Model(**kwargs)`` leaves out the keywords that are not fields of
     the model, counting each in ``dropped`` (``"polls.Choice.votes": 9``)."""
-    original = models.Model.__init__
+    from dumpscript.replay import rewriting_keywords
 
-    def init(self: models.Model, *args: Any, **kwargs: Any) -> None:
-        if kwargs:
-            for name in unknown_keywords(type(self), list(kwargs)):
-                del kwargs[name]
-                dropped[f"{self._meta.label}.{name}"] += 1
-        original(self, *args, **kwargs)
+    def drop(model: type[models.Model], kwargs: dict[str, Any]) -> None:
+        for name in unknown_keywords(model, list(kwargs)):
+            del kwargs[name]
+            dropped[f"{model._meta.label}.{name}"] += 1
 
-    models.Model.__init__ = init  # type: ignore[method-assign]
-    try:
+    with rewriting_keywords(drop):
         yield
-    finally:
-        models.Model.__init__ = original  # type: ignore[method-assign]

@@ -4,6 +4,14 @@ written since: :func:`changes_since` replays the recorded operations into plain 
 added fields, converted values), as Django's ``migrate`` would have moved its rows."""
 
 from dumpscript.replay._changes import Changes, FieldAdded, ModelChange, changes_since
-from dumpscript.replay._load import MigratedValueError, replaying
+from dumpscript.replay._load import MigratedValueError, replaying, rewriting_keywords
 
-__all__ = ["Changes", "FieldAdded", "MigratedValueError", "ModelChange", "changes_since", "replaying"]
+__all__ = [
+    "Changes",
+    "FieldAdded",
+    "MigratedValueError",
+    "ModelChange",
+    "changes_since",
+    "replaying",
+    "rewriting_keywords",
+]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ from django.db import models
 
 from dumpscript.replay._changes import Changes, ModelChange
 
-__all__ = ["MigratedValueError", "replaying"]
+__all__ = ["MigratedValueError", "replaying", "rewriting_keywords"]
 
 Model = type[models.Model]
 
@@ -196,19 +196,16 @@ def replaying(changes: Changes, dropped: Counter[str]) -> Iterator[None]:
             if isinstance(model._meta.get_field(new), models.ManyToManyField):
                 alias(model, old, getattr(model, new))
     _through_columns(changes, by_class)
-    original = models.Model.__init__
 
-    def init(self: models.Model, *args: Any, **kwargs: Any) -> None:
-        keywords = by_class.get(type(self))
-        if keywords is not None and kwargs:
+    def rewrite(model: Model, kwargs: dict[str, Any]) -> None:
+        keywords = by_class.get(model)
+        if keywords is not None:
             keywords.apply(kwargs, dropped)
-        original(self, *args, **kwargs)
 
-    models.Model.__init__ = init  # type: ignore[method-assign]
     try:
-        yield
+        with rewriting_keywords(rewrite):
+            yield
     finally:
-        models.Model.__init__ = original  # type: ignore[method-assign]
         for owner, name, before in reversed(undo):
             if before is _MISSING:
                 delattr(owner, name)
@@ -217,6 +214,25 @@ def replaying(changes: Changes, dropped: Counter[str]) -> Iterator[None]:
 
 
 _MISSING = object()
+
+
+@contextlib.contextmanager
+def rewriting_keywords(rewrite: Callable[[Model, dict[str, Any]], None]) -> Iterator[None]:
+    """While the block runs, ``Model(**kwargs)`` passes its keywords through ``rewrite(model,
+    kwargs)`` first (which changes them in place): how a load takes a script's keywords as the
+    models no longer spell them. Put back when the block ends, however it ends."""
+    original = models.Model.__init__
+
+    def init(self: models.Model, *args: Any, **kwargs: Any) -> None:
+        if kwargs:
+            rewrite(type(self), kwargs)
+        original(self, *args, **kwargs)
+
+    models.Model.__init__ = init  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        models.Model.__init__ = original  # type: ignore[method-assign]
 
 
 def _models_module(app: str) -> Any:
