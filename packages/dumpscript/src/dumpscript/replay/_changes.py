@@ -173,6 +173,8 @@ def changes_since(recorded: dict[str, list[str]], using: str | None) -> Changes:
     loader = MigrationLoader(connections[using] if using else None, ignore_no_migrations=True)
     done, plan = _plan(loader, recorded, on_disk=using is None)
     changes = Changes(leaves={app: sorted(name for _, name in loader.graph.leaf_nodes(app)) for app in recorded})
+    if not plan:  # the script is at the database's state: every load of a current script stops here
+        return changes
     state = _state_at(loader, recorded, done)
     for (label, name), model_state in state.items():
         defaults = {field: value.get_default() for field, value in model_state.fields.items() if not value.is_relation}
